@@ -1,0 +1,21 @@
+"""The one place that decides between a full page and an htmx fragment."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def is_partial(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def render_page_or_partial(
+    request: HttpRequest,
+    page: str,
+    partial: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HttpResponse:
+    template = partial if is_partial(request) else page
+    return render(request, template, context, status=status)

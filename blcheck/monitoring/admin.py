@@ -1,0 +1,40 @@
+"""Superuser tooling only; the product UI lives in views."""
+
+from django.contrib import admin
+
+from blcheck.monitoring.models import Blocklist, CheckRun, Lookup, Target
+
+
+@admin.register(Blocklist)
+class BlocklistAdmin(admin.ModelAdmin):
+    list_display = ("zone", "name", "operator", "is_enabled", "is_retired")
+    list_filter = ("is_enabled", "is_retired", "has_ipv4", "has_ipv6", "has_domains")
+    search_fields = ("zone", "name", "operator")
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = (
+        "value",
+        "kind",
+        "label",
+        "is_enabled",
+        "next_check_at",
+        "last_checked_at",
+    )
+    list_filter = ("kind", "is_enabled")
+    search_fields = ("value", "label")
+
+
+@admin.register(CheckRun)
+class CheckRunAdmin(admin.ModelAdmin):
+    list_display = ("target", "trigger", "status", "done", "total", "created_at")
+    list_filter = ("status", "trigger")
+    raw_id_fields = ("target",)
+
+
+@admin.register(Lookup)
+class LookupAdmin(admin.ModelAdmin):
+    list_display = ("query_name", "verdict", "error", "checked_at")
+    list_filter = ("verdict", "error")
+    raw_id_fields = ("run", "target", "blocklist")

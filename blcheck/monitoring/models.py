@@ -1,0 +1,155 @@
+"""What we watch (Target), where we look (Blocklist), and what DNS said."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Blocklist(models.Model):
+    """A DNSBL zone and how to read its answers."""
+
+    zone = models.CharField(_("zone"), max_length=253, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    operator = models.CharField(_("operator"), max_length=100, blank=True)
+    has_ipv4 = models.BooleanField(_("lists IPv4 addresses"), default=True)
+    has_ipv6 = models.BooleanField(_("lists IPv6 addresses"), default=False)
+    has_domains = models.BooleanField(_("lists domains"), default=False)
+    # {"127.0.0.2": "meaning"}; empty means the RFC 5782 default 127.0.0.2-255.
+    listed_codes = models.JSONField(_("listing codes"), default=dict, blank=True)
+    # In-band refusals such as Spamhaus 127.255.255.254 (dnsbl-facts §1.7).
+    error_codes = models.JSONField(_("error codes"), default=dict, blank=True)
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    is_retired = models.BooleanField(_("retired"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("blocklist")
+        verbose_name_plural = _("blocklists")
+
+    def __str__(self) -> str:
+        return self.zone
+
+
+class Target(models.Model):
+    """An IP address, a CIDR range or a sending domain being monitored."""
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address", _("IP address")
+        RANGE = "range", _("IP range")
+        DOMAIN = "domain", _("Domain")
+
+    value = models.CharField(_("address, range or domain"), max_length=253, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name=_("owner"),
+    )
+    check_interval_minutes = models.PositiveIntegerField(_("check interval (minutes)"))
+    next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["value"]
+        indexes = [models.Index(fields=["is_enabled", "next_check_at"])]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class CheckRun(models.Model):
+    """One scheduled or manual run over a target, with its status and timings."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Schedule")
+        MANUAL = "manual", _("Manual")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="runs")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    listed_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("check run")
+        verbose_name_plural = _("check runs")
+
+    def __str__(self) -> str:
+        return f"{self.target} #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)
+
+
+class Lookup(models.Model):
+    """One answer from one list about one address or domain, kept as history."""
+
+    class Verdict(models.TextChoices):
+        LISTED = "listed", _("Listed")
+        NOT_LISTED = "not_listed", _("Not listed")
+        ERROR = "error", _("Error")
+
+    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="lookups")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="lookups")
+    blocklist = models.ForeignKey(
+        Blocklist, on_delete=models.CASCADE, related_name="lookups"
+    )
+    subject = models.CharField(max_length=253)  # the address or domain asked about
+    query_name = models.CharField(max_length=255)
+    verdict = models.CharField(max_length=12, choices=Verdict.choices)
+    codes = models.JSONField(default=list)
+    reason = models.TextField(blank=True)  # the list's TXT record
+    error = models.CharField(max_length=20, blank=True)  # DESIGN §4.3 error token
+    rcode = models.CharField(max_length=12, blank=True)
+    ttl = models.PositiveIntegerField(null=True)
+    resolver = models.CharField(max_length=60, blank=True)
+    elapsed_ms = models.FloatField(default=0)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["blocklist__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "blocklist", "subject"], name="lookup_once_per_run"
+            )
+        ]
+        indexes = [models.Index(fields=["target", "checked_at"])]
+        verbose_name = _("lookup")
+        verbose_name_plural = _("lookups")
+
+    def __str__(self) -> str:
+        return f"{self.query_name}: {self.verdict}"

@@ -1,0 +1,125 @@
+"""PURE: turn what a person typed into a target: an address, a range or a domain.
+
+No Django, no I/O. Bad input raises TargetError with a message naming the
+value, so forms and the `lookup` command can show it as it is.
+"""
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# RFC 1035 §2.3.4: 63 octets per label, 253 characters per name in text form.
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+class TargetError(ValueError):
+    """The text is not a usable address, range or domain."""
+
+
+class Kind(StrEnum):
+    ADDRESS = "address"
+    RANGE = "range"
+    DOMAIN = "domain"
+
+
+@dataclass(frozen=True)
+class ParsedTarget:
+    kind: Kind
+    value: (
+        str  # normalised text: compressed IP, network/prefix, lower-case A-label domain
+    )
+    warnings: tuple[str, ...] = field(default=())
+
+    def subjects(self) -> Iterator[str]:
+        """Every address (or the domain) a list is asked about."""
+        if self.kind is Kind.RANGE:
+            network = ipaddress.ip_network(self.value)
+            yield from (str(a) for a in _hosts(network))
+        else:
+            yield self.value
+
+    @property
+    def ip_version(self) -> int | None:
+        if self.kind is Kind.DOMAIN:
+            return None
+        return ipaddress.ip_network(self.value, strict=False).version
+
+
+def _hosts(network: IPNetwork) -> Iterator[IPAddress]:
+    # A mail server may sit on any address of an announced block, so the
+    # network and broadcast addresses are checked too.
+    return iter(network)
+
+
+def _address_warnings(address: IPAddress) -> tuple[str, ...]:
+    if address.is_loopback:
+        return ("loopback address: no list will ever list it",)
+    if address.is_private or address.is_reserved or address.is_link_local:
+        return (
+            "private, reserved or documentation address: not routed on the Internet",
+        )
+    if address.is_multicast or address.is_unspecified:
+        return ("not a unicast address",)
+    return ()
+
+
+def _parse_domain(text: str) -> ParsedTarget:
+    try:
+        ascii_name = text.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise TargetError(f"{text!r} is not a valid domain name") from exc
+    labels = ascii_name.split(".")
+    if (
+        len(ascii_name) > 253
+        or len(labels) < 2
+        or not all(_LABEL.match(x) for x in labels)
+    ):
+        raise TargetError(
+            f"{text!r} is not an IP address, a CIDR range or a domain name"
+        )
+    if labels[-1].isdigit():
+        raise TargetError(f"{text!r} is not a valid IP address or domain name")
+    return ParsedTarget(Kind.DOMAIN, ascii_name)
+
+
+def _parse_network(text: str, max_range_size: int) -> ParsedTarget:
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError as exc:
+        raise TargetError(f"{text!r} is not a valid CIDR range") from exc
+    if network.num_addresses > max_range_size:
+        raise TargetError(
+            f"{text!r} holds {network.num_addresses:,} addresses; "
+            f"the limit is {max_range_size:,} per range"
+        )
+    if network.num_addresses == 1:
+        return ParsedTarget(
+            Kind.ADDRESS,
+            str(network.network_address),
+            _address_warnings(network.network_address),
+        )
+    warnings: tuple[str, ...] = ()
+    if str(network) != text.lower():
+        warnings = (f"{text} has host bits set; using {network}",)
+    return ParsedTarget(
+        Kind.RANGE, str(network), warnings + _address_warnings(network.network_address)
+    )
+
+
+def parse_target(text: str, *, max_range_size: int) -> ParsedTarget:
+    """Parse an IPv4/IPv6 address, a CIDR range (up to max_range_size) or a domain."""
+    text = text.strip()
+    if not text:
+        raise TargetError("empty target")
+    if "/" in text:
+        return _parse_network(text, max_range_size)
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return _parse_domain(text)
+    return ParsedTarget(Kind.ADDRESS, str(address), _address_warnings(address))

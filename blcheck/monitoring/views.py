@@ -1,0 +1,72 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from blcheck.core.access import acting_user, editor_required, viewer_required
+from blcheck.core.htmx import render_page_or_partial
+from blcheck.monitoring import selectors, services
+from blcheck.monitoring.forms import TargetForm
+from blcheck.monitoring.models import CheckRun, Target
+
+
+@require_GET
+@viewer_required
+def target_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "monitoring/target_list.html", {"targets": selectors.target_list()}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def target_create(request: HttpRequest) -> HttpResponse:
+    form = TargetForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        target = services.target_create(
+            by=acting_user(request), **form.service_kwargs()
+        )
+        for warning in form.cleaned_data["value"].warnings:
+            messages.warning(request, warning)
+        messages.success(
+            request, _("%(value)s is now monitored.") % {"value": target.value}
+        )
+        return redirect("monitoring:target-detail", pk=target.pk)
+    status = 422 if form.is_bound else 200
+    return render(request, "monitoring/target_form.html", {"form": form}, status=status)
+
+
+@require_GET
+@viewer_required
+def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    target = get_object_or_404(Target, pk=pk)
+    run = selectors.run_latest(target)
+    lookups = selectors.run_lookups(run) if run else []
+    return render(
+        request,
+        "monitoring/target_detail.html",
+        {"target": target, "run": run, "lookups": lookups},
+    )
+
+
+@require_POST
+@editor_required
+def target_check_now(request: HttpRequest, pk: int) -> HttpResponse:
+    target = get_object_or_404(Target, pk=pk)
+    services.target_request_check(target=target, by=acting_user(request))
+    messages.info(request, _("Check queued for %(value)s.") % {"value": target.value})
+    return redirect("monitoring:target-detail", pk=target.pk)
+
+
+@require_GET
+@viewer_required
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(CheckRun.objects.select_related("target"), pk=pk)
+    lookups = selectors.run_lookups(run) if not run.is_active else []
+    return render_page_or_partial(
+        request,
+        "monitoring/run_detail.html",
+        "monitoring/partials/run_results.html",
+        {"run": run, "target": run.target, "lookups": lookups},
+    )

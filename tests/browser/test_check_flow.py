@@ -1,0 +1,69 @@
+"""Log in, add a target, press "Check now", read each list's verdict: keyboard only."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import LISTED_IP
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.dns,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def press_on(page: Page, locator) -> None:
+    locator.focus()
+    page.keyboard.press("Enter")
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(base_url + "/targets/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/targets/"))
+    expect(page.get_by_label("Username")).to_be_focused()  # autofocus: type at once
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type("pw-" + username)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/targets/$"))
+
+
+def test_it_staff_checks_a_new_target_and_sees_each_verdict(
+    page: Page, live_server, celery_worker, test_blocklists, it_staff
+):
+    log_in(page, live_server.url, "itstaff")
+    expect(page).to_have_title(re.compile("Targets"))
+    expect(page.get_by_text("No targets yet")).to_be_visible()
+
+    press_on(page, page.get_by_role("link", name="Add a target"))
+    page.get_by_label("IP address, CIDR range or domain").focus()
+    page.keyboard.type(LISTED_IP)
+    page.keyboard.press("Tab")
+    page.keyboard.type("outbound MX 1")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(LISTED_IP)
+
+    press_on(page, page.get_by_role("button", name="Check now"))
+    results = page.locator("table.results")
+    expect(results).to_be_visible(timeout=15_000)  # htmx swaps it in when the run ends
+    good = results.get_by_role("row").filter(has_text="Good test list")
+    second = results.get_by_role("row").filter(has_text="Second test list")
+    expect(good).to_contain_text("Listed")
+    expect(good).to_contain_text("127.0.0.2")
+    expect(good).to_contain_text("https://good.dnsbl.test/lookup?ip=192.0.2.66")
+    expect(second).to_contain_text("Not listed")
+    expect(page.locator(".run-status")).to_contain_text("1 listing")
+
+
+def test_manager_sees_no_edit_controls(page: Page, live_server, manager):
+    log_in(page, live_server.url, "manager")
+    expect(page.get_by_role("link", name="Add a target")).to_have_count(0)
+
+
+def test_skip_link_is_the_first_tab_stop(page: Page, live_server, it_staff):
+    log_in(page, live_server.url, "itstaff")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()

@@ -1,0 +1,137 @@
+"""Session fixtures: loopback DNS, real Redis, a real Celery worker, personas."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.test import override_settings
+
+from blcheck.celery import app as celery_app
+from blcheck.core.access import IT_STAFF, MANAGERS
+from blcheck.monitoring.models import Blocklist
+from tests.support.dnsserver import Behaviour, DNSServer, Zone
+from tests.support.redis import embedded_redis, wait_for_redis
+
+# 192.0.2.66 (TEST-NET-1) is the address the test zones list.
+LISTED_IP = "192.0.2.66"
+CLEAN_IP = "192.0.2.10"
+RFC5782 = {"2.0.0.127": ["127.0.0.2"]}  # the must-be-listed test point
+
+
+def _test_zones() -> list[Zone]:
+    listed = {"66.2.0.192": ["127.0.0.2"], **RFC5782}
+    reason = {
+        "66.2.0.192": ["Listed, see https://good.dnsbl.test/lookup?ip=192.0.2.66"]
+    }
+    return [
+        Zone("good.dnsbl.test", a=listed, txt=reason),
+        Zone("second.dnsbl.test", a=dict(RFC5782)),
+        Zone("servfail.dnsbl.test", behaviour=Behaviour.SERVFAIL),
+        Zone("refused.dnsbl.test", behaviour=Behaviour.REFUSED),
+        Zone("silent.dnsbl.test", behaviour=Behaviour.SILENT),
+        Zone("slow.dnsbl.test", a=listed, behaviour=Behaviour.SLOW, delay=0.3),
+        Zone(
+            "truncating.dnsbl.test", a=listed, txt=reason, behaviour=Behaviour.TRUNCATE
+        ),
+        Zone("parked.dnsbl.test", wildcard=["91.195.240.117"]),
+        Zone("publicresolver.dnsbl.test", wildcard=["127.255.255.254"]),
+        Zone("everything.dnsbl.test", wildcard=["127.0.0.2"]),
+    ]
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[DNSServer]:
+    server = DNSServer().start()
+    for zone in _test_zones():
+        server.add_zone(zone)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """REDIS_URL (CI) when set in the environment, else an embedded redis-server."""
+    if not settings.REDIS_EMBEDDED:
+        wait_for_redis(settings.REDIS_URL)
+        yield settings.REDIS_URL
+        return
+    with embedded_redis() as url:
+        yield url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _loopback_services(
+    dns_server: DNSServer, redis_url: str, django_db_setup: None
+) -> Iterator[None]:
+    """Every test talks only to loopback: our DNS server and our Redis.
+
+    The test database is created here, first, before Playwright's session
+    fixtures start an event loop that Django's async-safety check objects to.
+    """
+    overrides = override_settings(
+        DNS_NAMESERVERS=[dns_server.address],
+        DNS_TIMEOUT=1.0,
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=redis_url,
+    )
+    overrides.enable()
+    celery_app.conf.update(broker_url=redis_url)
+    yield
+    overrides.disable()
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[Any]:
+    """A real worker thread (solo pool) consuming from the real Redis."""
+    celery_app.control.purge()  # nothing left over from earlier tests
+    with start_worker(
+        celery_app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        shutdown_timeout=10,
+        loglevel="WARNING",
+    ) as worker:
+        yield worker
+
+
+@pytest.fixture
+def test_blocklists(db: None) -> list[Blocklist]:
+    """Two healthy test lists enabled; the catalog's real lists are not queried."""
+    Blocklist.objects.update(is_enabled=False)
+    return [
+        Blocklist.objects.create(zone="good.dnsbl.test", name="Good test list"),
+        Blocklist.objects.create(zone="second.dnsbl.test", name="Second test list"),
+    ]
+
+
+def _persona(username: str, group: str | None) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username)
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+@pytest.fixture
+def it_staff(db: None) -> User:
+    return _persona("itstaff", IT_STAFF)
+
+
+@pytest.fixture
+def manager(db: None) -> User:
+    return _persona("manager", MANAGERS)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return _persona("outsider", None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's session keeps an event loop running in
+    the main thread until the session ends, and nothing else should run beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -1,0 +1,155 @@
+"""Target pages through the Django client, with their permission tests."""
+
+import pytest
+from django.urls import reverse
+
+from blcheck.monitoring.models import CheckRun, Target
+from tests.factories import (
+    BlocklistFactory,
+    CheckRunFactory,
+    LookupFactory,
+    TargetFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_empty_target_list_explains_what_to_do(client, it_staff):
+    client.force_login(it_staff)
+    page = client.get(reverse("monitoring:target-list")).content.decode()
+    assert "<title>" in page
+    assert 'href="/targets/new/"' in page
+    assert "No targets yet" in page or "まだ" in page
+
+
+def test_it_staff_adds_a_target(client, it_staff):
+    client.force_login(it_staff)
+    response = client.post(
+        reverse("monitoring:target-create"),
+        {"value": "192.0.2.10", "label": "mx1", "check_interval_minutes": 30},
+    )
+    target = Target.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("monitoring:target-detail", args=[target.pk])
+    assert (
+        target.value,
+        target.label,
+        target.owner,
+        target.check_interval_minutes,
+    ) == ("192.0.2.10", "mx1", it_staff, 30)
+
+
+def test_invalid_target_shows_the_message_and_keeps_the_input(client, it_staff):
+    client.force_login(it_staff)
+    response = client.post(
+        reverse("monitoring:target-create"),
+        {"value": "300.1.1.1", "label": "keep me", "check_interval_minutes": 30},
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "&#x27;300.1.1.1&#x27;" in body and 'value="keep me"' in body
+    assert not Target.objects.exists()
+
+
+def test_huge_range_is_refused(client, it_staff):
+    client.force_login(it_staff)
+    response = client.post(
+        reverse("monitoring:target-create"),
+        {"value": "10.0.0.0/8", "check_interval_minutes": 30},
+    )
+    assert response.status_code == 422
+    assert "16,777,216" in response.content.decode()
+
+
+def test_duplicate_target_is_refused(client, it_staff):
+    TargetFactory(value="192.0.2.10")
+    client.force_login(it_staff)
+    response = client.post(
+        reverse("monitoring:target-create"),
+        {"value": "192.0.2.10/32", "check_interval_minutes": 30},
+    )
+    assert response.status_code == 422
+    assert Target.objects.count() == 1
+
+
+def test_check_now_queues_a_run(client, it_staff, django_capture_on_commit_callbacks):
+    target = TargetFactory()
+    client.force_login(it_staff)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("monitoring:target-check-now", args=[target.pk]))
+    assert response.status_code == 302
+    run = CheckRun.objects.get()
+    assert (run.target, run.requested_by, run.status, len(callbacks)) == (
+        target,
+        it_staff,
+        "queued",
+        1,
+    )
+
+
+def test_manager_cannot_add_target_or_check(client, manager):
+    target = TargetFactory()
+    client.force_login(manager)
+    assert (
+        client.post(
+            reverse("monitoring:target-create"), {"value": "192.0.2.9"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            reverse("monitoring:target-check-now", args=[target.pk])
+        ).status_code
+        == 403
+    )
+    assert Target.objects.count() == 1 and not CheckRun.objects.exists()
+
+
+def test_manager_reads_target_results(client, manager):
+    lookup = LookupFactory(
+        blocklist=BlocklistFactory(name="Good test list"),
+        verdict="listed",
+        run=CheckRunFactory(status="finished"),
+    )
+    client.force_login(manager)
+    page = client.get(
+        reverse("monitoring:target-detail", args=[lookup.target.pk])
+    ).content.decode()
+    assert "Good test list" in page and "badge-listed" in page
+    assert "target-check-now" not in page and "/check/" not in page
+
+
+def test_active_run_polls_its_progress(client, it_staff):
+    run = CheckRunFactory(status="running", total=10, done=4)
+    client.force_login(it_staff)
+    page = client.get(
+        reverse("monitoring:target-detail", args=[run.target.pk])
+    ).content.decode()
+    assert f'hx-get="/runs/{run.pk}/"' in page and 'value="40"' in page
+    partial = client.get(
+        reverse("monitoring:run-detail", args=[run.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert (
+        "<html" not in partial.content.decode()
+        and "hx-trigger" in partial.content.decode()
+    )
+
+
+def test_finished_run_stops_polling(client, it_staff):
+    run = CheckRunFactory(status="finished")
+    client.force_login(it_staff)
+    partial = client.get(
+        reverse("monitoring:run-detail", args=[run.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert "hx-trigger" not in partial.content.decode()
+
+
+def test_target_detail_query_count_is_bounded(
+    client, manager, django_assert_max_num_queries
+):
+    run = CheckRunFactory(status="finished")
+    for i in range(20):
+        LookupFactory(run=run, blocklist=BlocklistFactory(zone=f"l{i}.dnsbl.test"))
+    client.force_login(manager)
+    with django_assert_max_num_queries(10):
+        client.get(reverse("monitoring:target-detail", args=[run.target.pk]))
