@@ -7,7 +7,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from blcheck.celery import app as celery_app
 from blcheck.core.access import IT_STAFF, MANAGERS
@@ -106,6 +106,12 @@ def test_blocklists(db: None) -> list[Blocklist]:
         Blocklist.objects.create(zone="good.dnsbl.test", name="Good test list"),
         Blocklist.objects.create(zone="second.dnsbl.test", name="Second test list"),
     ]
+
+
+@pytest.fixture
+def client() -> Client:
+    """A browser that prefers English; Japanese tests send Accept-Language: ja."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 def _persona(username: str, group: str | None) -> User:

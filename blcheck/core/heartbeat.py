@@ -1,10 +1,10 @@
 """Worker liveness: a running worker refreshes a Redis key; /healthz reads it.
 
-A worker bootstep writes the key at start and then every
+A consumer bootstep writes the key once the worker consumes tasks, then every
 WORKER_HEARTBEAT_SECONDS on the worker's own timer, with a time-to-live of
 three beats, so a worker that dies or loses Redis turns "stale" within
 half a minute. Registered when Django starts (CoreConfig.ready), which in a
-worker happens before the worker builds its blueprint.
+worker happens before the worker builds its blueprints.
 """
 
 import logging
@@ -39,17 +39,18 @@ def is_worker_alive() -> bool:
 
 
 class Heartbeat(bootsteps.StartStopStep):
-    requires = ("celery.worker.components:Timer",)
+    # After the task consumer: "ok" means the worker takes tasks, not just runs.
+    requires = ("celery.worker.consumer.tasks:Tasks",)
 
-    def start(self, worker: Any) -> None:
+    def start(self, consumer: Any) -> None:
         _beat_quietly()
-        self.tref = worker.timer.call_repeatedly(
+        self.tref = consumer.timer.call_repeatedly(
             settings.WORKER_HEARTBEAT_SECONDS, _beat_quietly
         )
 
-    def stop(self, worker: Any) -> None:
+    def stop(self, consumer: Any) -> None:
         if getattr(self, "tref", None) is not None:
             self.tref.cancel()
 
 
-app.steps["worker"].add(Heartbeat)
+app.steps["consumer"].add(Heartbeat)

@@ -2,10 +2,16 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blcheck.monitoring.models import Target
-from blcheck.monitoring.targets import ParsedTarget, TargetError, parse_target
+from blcheck.monitoring.targets import Message, ParsedTarget, TargetError, parse_target
+
+
+def translated(message: Message) -> str:
+    """A pure module's message in the user's language."""
+    return gettext(message.template) % message.params
 
 
 class TargetForm(forms.Form):
@@ -39,7 +45,9 @@ class TargetForm(forms.Form):
                 self.cleaned_data["value"], max_range_size=settings.MAX_RANGE_SIZE
             )
         except TargetError as exc:
-            raise forms.ValidationError(str(exc), code="invalid") from exc
+            raise forms.ValidationError(
+                translated(exc.message), code="invalid"
+            ) from exc
         if Target.objects.filter(value=parsed.value).exists():
             raise forms.ValidationError(
                 _("%(value)s is already monitored."),

@@ -123,6 +123,20 @@ class Lookup(models.Model):
         NOT_LISTED = "not_listed", _("Not listed")
         ERROR = "error", _("Error")
 
+    class Error(models.TextChoices):
+        """Why a lookup is an error; the values are DESIGN §4.3's tokens."""
+
+        TIMEOUT = "timeout", _("No answer in time")
+        SERVFAIL = "servfail", _("The list's server failed (SERVFAIL)")
+        REFUSED = "refused", _("The list's server refused the query (REFUSED)")
+        NO_NAMESERVERS = "no_nameservers", _("No nameserver could be reached")
+        RESOLVER_REFUSED = (
+            "resolver_refused",
+            _("The list refused our resolver; use your own recursive resolver"),
+        )
+        BAD_ANSWER = "bad_answer", _("An answer that is no listing code")
+        LIST_UNHEALTHY = "list_unhealthy", _("The list failed its health probes")
+
     run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="lookups")
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="lookups")
     blocklist = models.ForeignKey(
@@ -133,7 +147,7 @@ class Lookup(models.Model):
     verdict = models.CharField(max_length=12, choices=Verdict.choices)
     codes = models.JSONField(default=list)
     reason = models.TextField(blank=True)  # the list's TXT record
-    error = models.CharField(max_length=20, blank=True)  # DESIGN §4.3 error token
+    error = models.CharField(max_length=20, choices=Error.choices, blank=True)
     rcode = models.CharField(max_length=12, blank=True)
     ttl = models.PositiveIntegerField(null=True)
     resolver = models.CharField(max_length=60, blank=True)

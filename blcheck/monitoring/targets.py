@@ -6,7 +6,7 @@ value, so forms and the `lookup` command can show it as it is.
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -17,8 +17,28 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogue (makemessages finds it); the UI translates."""
+    return message
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message template and its values, translated by whoever shows it."""
+
+    template: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template % self.params
+
+
 class TargetError(ValueError):
     """The text is not a usable address, range or domain."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.message = Message(template, params)
+        super().__init__(str(self.message))
 
 
 class Kind(StrEnum):
@@ -33,7 +53,7 @@ class ParsedTarget:
     value: (
         str  # normalised text: compressed IP, network/prefix, lower-case A-label domain
     )
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Message, ...] = field(default=())
 
     def subjects(self) -> Iterator[str]:
         """Every address (or the domain) a list is asked about."""
@@ -56,23 +76,28 @@ def _hosts(network: IPNetwork) -> Iterator[IPAddress]:
     return iter(network)
 
 
-def _address_warnings(address: IPAddress) -> tuple[str, ...]:
+def _address_warnings(address: IPAddress) -> tuple[Message, ...]:
     if address.is_loopback:
-        return ("loopback address: no list will ever list it",)
-    if address.is_private or address.is_reserved or address.is_link_local:
-        return (
-            "private, reserved or documentation address: not routed on the Internet",
+        text = gettext_noop("%(address)s is a loopback address: no list will list it.")
+    elif address.is_private or address.is_reserved or address.is_link_local:
+        text = gettext_noop(
+            "%(address)s is a private, reserved or documentation address: "
+            "it is not routed on the Internet."
         )
-    if address.is_multicast or address.is_unspecified:
-        return ("not a unicast address",)
-    return ()
+    elif address.is_multicast or address.is_unspecified:
+        text = gettext_noop("%(address)s is not a unicast address.")
+    else:
+        return ()
+    return (Message(text, {"address": str(address)}),)
 
 
 def _parse_domain(text: str) -> ParsedTarget:
     try:
         ascii_name = text.rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError as exc:
-        raise TargetError(f"{text!r} is not a valid domain name") from exc
+        raise TargetError(
+            gettext_noop("'%(text)s' is not a valid domain name."), text=text
+        ) from exc
     labels = ascii_name.split(".")
     if (
         len(ascii_name) > 253
@@ -80,10 +105,14 @@ def _parse_domain(text: str) -> ParsedTarget:
         or not all(_LABEL.match(x) for x in labels)
     ):
         raise TargetError(
-            f"{text!r} is not an IP address, a CIDR range or a domain name"
+            gettext_noop("'%(text)s' is not an IP address, a CIDR range or a domain."),
+            text=text[:80],
         )
     if labels[-1].isdigit():
-        raise TargetError(f"{text!r} is not a valid IP address or domain name")
+        raise TargetError(
+            gettext_noop("'%(text)s' is not a valid IP address or domain name."),
+            text=text,
+        )
     return ParsedTarget(Kind.DOMAIN, ascii_name)
 
 
@@ -91,11 +120,17 @@ def _parse_network(text: str, max_range_size: int) -> ParsedTarget:
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
-        raise TargetError(f"{text!r} is not a valid CIDR range") from exc
+        raise TargetError(
+            gettext_noop("'%(text)s' is not a valid CIDR range."), text=text[:80]
+        ) from exc
     if network.num_addresses > max_range_size:
         raise TargetError(
-            f"{text!r} holds {network.num_addresses:,} addresses; "
-            f"the limit is {max_range_size:,} per range"
+            gettext_noop(
+                "'%(text)s' holds %(size)s addresses; the limit is %(limit)s per range."
+            ),
+            text=text,
+            size=f"{network.num_addresses:,}",
+            limit=f"{max_range_size:,}",
         )
     if network.num_addresses == 1:
         return ParsedTarget(
@@ -103,9 +138,10 @@ def _parse_network(text: str, max_range_size: int) -> ParsedTarget:
             str(network.network_address),
             _address_warnings(network.network_address),
         )
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Message, ...] = ()
     if str(network) != text.lower():
-        warnings = (f"{text} has host bits set; using {network}",)
+        text_ = gettext_noop("%(text)s has host bits set; using %(network)s.")
+        warnings = (Message(text_, {"text": text, "network": str(network)}),)
     return ParsedTarget(
         Kind.RANGE, str(network), warnings + _address_warnings(network.network_address)
     )
@@ -115,7 +151,9 @@ def parse_target(text: str, *, max_range_size: int) -> ParsedTarget:
     """Parse an IPv4/IPv6 address, a CIDR range (up to max_range_size) or a domain."""
     text = text.strip()
     if not text:
-        raise TargetError("empty target")
+        raise TargetError(
+            gettext_noop("Enter an IP address, a CIDR range or a domain.")
+        )
     if "/" in text:
         return _parse_network(text, max_range_size)
     try:

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from blcheck.core.access import acting_user, editor_required, viewer_required
 from blcheck.core.htmx import render_page_or_partial
 from blcheck.monitoring import selectors, services
-from blcheck.monitoring.forms import TargetForm
+from blcheck.monitoring.forms import TargetForm, translated
 from blcheck.monitoring.models import CheckRun, Target
 
 
@@ -28,7 +28,7 @@ def target_create(request: HttpRequest) -> HttpResponse:
             by=acting_user(request), **form.service_kwargs()
         )
         for warning in form.cleaned_data["value"].warnings:
-            messages.warning(request, warning)
+            messages.warning(request, translated(warning))
         messages.success(
             request, _("%(value)s is now monitored.") % {"value": target.value}
         )

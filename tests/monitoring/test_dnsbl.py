@@ -95,3 +95,9 @@ def test_default_rule_lists_127_0_0_2_to_255():
         read_answer(Answer(addresses=("127.0.0.77",)), PLAIN).verdict is Verdict.LISTED
     )
     assert read_answer(Answer(addresses=("127.0.1.2",)), PLAIN).verdict is Verdict.ERROR
+
+
+def test_every_failure_token_has_a_label_for_people():
+    from blcheck.monitoring.models import Lookup
+
+    assert set(Lookup.Error.values) == {f.value for f in Failure}

@@ -153,3 +153,25 @@ def test_target_detail_query_count_is_bounded(
     client.force_login(manager)
     with django_assert_max_num_queries(10):
         client.get(reverse("monitoring:target-detail", args=[run.target.pk]))
+
+
+def test_target_errors_are_shown_in_japanese(client, it_staff):
+    client.force_login(it_staff)
+    response = client.post(
+        reverse("monitoring:target-create"),
+        {"value": "10.0.0.0/8", "check_interval_minutes": 30},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    assert "1 範囲の上限は 1,024 個です" in response.content.decode()
+
+
+def test_private_address_is_added_with_a_warning(client, it_staff):
+    client.force_login(it_staff)
+    response = client.post(
+        reverse("monitoring:target-create"),
+        {"value": "10.1.2.3", "check_interval_minutes": 30},
+        follow=True,
+    )
+    assert "10.1.2.3 is a private, reserved or documentation address" in (
+        response.content.decode()
+    )
