@@ -68,3 +68,7 @@ def test_check_ports_names_the_taken_port():
             CommandError, match=f"127.0.0.1:{port}, which another program"
         ):
             call_command("check_ports", "--web", str(port))
+
+
+def test_models_and_migrations_agree():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

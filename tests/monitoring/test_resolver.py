@@ -91,3 +91,8 @@ def test_nameserver_forms(text, host, port):
 def test_bad_nameserver_is_rejected(bad):
     with pytest.raises(ValueError, match="nameserver"):
         resolver.parse_nameserver(bad)
+
+
+def test_wildcard_zone_answers_every_name_even_the_rfc5782_negative(dns_server):
+    # The test server's "lists everything" zone, as AHBL did from 2015 (facts §3).
+    assert ask("1.0.0.127.everything.dnsbl.test").addresses == ("127.0.0.2",)
