@@ -273,6 +273,13 @@ DNS_CONCURRENCY = env.positive(
     "BLCHECK_DNS_CONCURRENCY", int, 200
 )  # in flight per process
 MAX_RANGE_SIZE = env.positive("BLCHECK_MAX_RANGE_SIZE", int, 1024)  # addresses per CIDR
+# Keys of key-based lists (dnsbl-facts §2.7). A list whose zone holds "{key}"
+# names one of these in Blocklist.key_setting and stays off until it is set.
+DNSBL_KEYS = {
+    "BLCHECK_SPAMHAUS_DQS_KEY": env.str("BLCHECK_SPAMHAUS_DQS_KEY", default=""),
+    "BLCHECK_ABUSIX_KEY": env.str("BLCHECK_ABUSIX_KEY", default=""),
+    "BLCHECK_TRENDMICRO_KEY": env.str("BLCHECK_TRENDMICRO_KEY", default=""),
+}
 LOOKUP_RETENTION_DAYS = env.positive("BLCHECK_LOOKUP_RETENTION_DAYS", int, 90)
 DEFAULT_CHECK_INTERVAL_MINUTES = env.positive(
     "BLCHECK_DEFAULT_CHECK_INTERVAL_MINUTES", int, 60

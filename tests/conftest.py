@@ -39,6 +39,21 @@ def _test_zones() -> list[Zone]:
         Zone("parked.dnsbl.test", wildcard=["91.195.240.117"]),
         Zone("publicresolver.dnsbl.test", wildcard=["127.255.255.254"]),
         Zone("everything.dnsbl.test", wildcard=["127.0.0.2"]),
+        Zone(
+            "flaky.dnsbl.test",
+            a={
+                **RFC5782,
+                "13.2.0.192": ["127.255.255.254"],
+                "14.2.0.192": ["10.0.0.1"],
+            },
+            per_name={
+                "10.2.0.192": Behaviour.SERVFAIL,
+                "11.2.0.192": Behaviour.SILENT,
+                "12.2.0.192": Behaviour.REFUSED,
+            },
+        ),
+        Zone("forged-id.dnsbl.test", behaviour=Behaviour.WRONG_ID),
+        Zone("forged-question.dnsbl.test", behaviour=Behaviour.WRONG_QUESTION),
     ]
 
 

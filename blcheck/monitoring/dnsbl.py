@@ -1,14 +1,14 @@
-"""PURE: DNSBL query names and how to read a list's answer.
+"""PURE: DNSBL query names, how to read a list's answer, and RFC 5782 probes.
 
 No Django, no sockets. resolver.py hands back Answer values; read_answer
 turns one into a Reading with a Verdict, following RFC 5782 and the lists'
 own return codes (dnsbl-facts §1.6, §1.7). A doubtful answer is an error,
-never "not listed".
+never "not listed"; a list that lists its must-not test entry is not trusted.
 """
 
 import ipaddress
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 LOOPBACK_NET = ipaddress.ip_network("127.0.0.0/8")
 # RFC 5782 §2.1: without a code map, 127.0.0.2 and up within 127.0.0.0/24 list.
@@ -62,11 +62,26 @@ class Answer:
 
 @dataclass(frozen=True)
 class ZoneSpec:
-    """How to read one list: its listing codes (empty = RFC default) and refusals."""
+    """How to read one list.
+
+    listed_codes: A values that mean "listed" (empty: the RFC 5782 default).
+    error_codes: the list's own in-band refusals.
+    With bitmask (SURBL, URIBL), both hold bit values ("2", "4", ...) tested
+    against the last octet of the answer.
+    """
 
     zone: str
     listed_codes: frozenset[str] = field(default_factory=frozenset)
     error_codes: frozenset[str] = field(default_factory=frozenset)
+    bitmask: bool = False
+
+    @property
+    def listed_bits(self) -> int:
+        return sum(int(bit) for bit in self.listed_codes)
+
+    @property
+    def error_bits(self) -> int:
+        return sum(int(bit) for bit in self.error_codes)
 
 
 @dataclass(frozen=True)
@@ -76,8 +91,14 @@ class Reading:
     error: Failure | None = None
 
 
+class _Code(Enum):
+    LISTING = 1
+    REFUSAL = 2
+    BAD = 3
+
+
 def query_name(subject: str, zone: str) -> str:
-    """RFC 5782 §2.1/§2.4/§3: reversed octets, reversed nibbles, or the domain as-is."""
+    """RFC 5782 §2.1/§2.4/§3: reversed octets, reversed nibbles, or the domain."""
     try:
         address = ipaddress.ip_address(subject)
     except ValueError:
@@ -88,10 +109,25 @@ def query_name(subject: str, zone: str) -> str:
     return ".".join(reversed(nibbles)) + f".{zone}"
 
 
-def _is_listing_code(code: str, spec: ZoneSpec) -> bool:
+def _classify(code: str, spec: ZoneSpec) -> _Code:
+    address = ipaddress.ip_address(code)
+    if spec.bitmask:
+        bits = int(address) & 0xFF
+        if address not in LOOPBACK_NET:
+            return _Code.BAD
+        if bits & spec.error_bits:
+            return _Code.REFUSAL
+        return _Code.LISTING if bits & spec.listed_bits else _Code.BAD
+    if code in spec.error_codes or (
+        code in KNOWN_REFUSAL_CODES and code not in spec.listed_codes
+    ):
+        return _Code.REFUSAL
+    if address not in LOOPBACK_NET:
+        return _Code.BAD  # a hijacked or parked zone (facts §3)
     if spec.listed_codes:
-        return code in spec.listed_codes
-    return DEFAULT_FIRST <= ipaddress.IPv4Address(code) <= DEFAULT_LAST
+        return _Code.LISTING if code in spec.listed_codes else _Code.BAD
+    in_default = DEFAULT_FIRST <= ipaddress.IPv4Address(code) <= DEFAULT_LAST
+    return _Code.LISTING if in_default else _Code.BAD  # 127.0.0.1 is never one
 
 
 def read_answer(answer: Answer, spec: ZoneSpec) -> Reading:
@@ -104,15 +140,67 @@ def read_answer(answer: Answer, spec: ZoneSpec) -> Reading:
     if answer.rcode != "NOERROR":
         return Reading(Verdict.ERROR, error=Failure.BAD_ANSWER)
     codes = tuple(sorted(answer.addresses, key=ipaddress.ip_address))
-    refusals = (KNOWN_REFUSAL_CODES - spec.listed_codes) | spec.error_codes
-    if refusals & set(codes):
+    kinds = {_classify(code, spec) for code in codes}
+    if _Code.REFUSAL in kinds:
         return Reading(Verdict.ERROR, codes, Failure.RESOLVER_REFUSED)
-    if any(ipaddress.ip_address(c) not in LOOPBACK_NET for c in codes):
-        return Reading(
-            Verdict.ERROR, codes, Failure.BAD_ANSWER
-        )  # hijacked or parked zone
-    if all(_is_listing_code(c, spec) for c in codes):
-        return Reading(Verdict.LISTED, codes)
-    return Reading(
-        Verdict.ERROR, codes, Failure.BAD_ANSWER
-    )  # 127.0.0.1 or an unknown code
+    if _Code.BAD in kinds:
+        return Reading(Verdict.ERROR, codes, Failure.BAD_ANSWER)
+    return Reading(Verdict.LISTED, codes)
+
+
+# --- RFC 5782 §5 health probes ------------------------------------------------
+
+# (must be listed, must not be listed) per kind of subject.
+PROBE_SUBJECTS = {
+    "ipv4": ("127.0.0.2", "127.0.0.1"),
+    "ipv6": ("::ffff:7f00:2", "::ffff:7f00:1"),
+    "domain": ("test", "invalid"),
+}
+
+
+class Health(StrEnum):
+    """Why a list is trusted in a run, or not."""
+
+    OK = "ok"
+    LISTS_EVERYTHING = "lists_everything"  # the must-not entry is listed (AHBL)
+    TEST_POINT_MISSING = "test_point_missing"  # dead, emptied, or blocking us
+    REFUSED = "refused"  # an in-band refusal code on a probe
+    BAD_ANSWER = "bad_answer"  # answers outside 127/8: hijacked or parked
+    UNREACHABLE = "unreachable"  # the probes got no usable DNS answer
+
+
+def subject_kind(subject: str) -> str:
+    """ "ipv4", "ipv6" or "domain", for a subject as query_name takes it."""
+    try:
+        return f"ipv{ipaddress.ip_address(subject).version}"
+    except ValueError:
+        return "domain"
+
+
+def _probe_reading(answer: Answer, spec: ZoneSpec) -> Health | None:
+    """None when the probe found no A record; else how its codes read."""
+    if not answer.addresses:
+        return None
+    kinds = {_classify(code, spec) for code in answer.addresses}
+    if _Code.REFUSAL in kinds:
+        return Health.REFUSED
+    if any(ipaddress.ip_address(c) not in LOOPBACK_NET for c in answer.addresses):
+        return Health.BAD_ANSWER
+    # An unexpected code in 127/8 on the test entry still shows the list answers.
+    return Health.OK
+
+
+def judge_probes(positive: Answer, negative: Answer, spec: ZoneSpec) -> Health:
+    """Trust a list only when its test entry is listed and the must-not is not."""
+    if positive.failure is not None or negative.failure is not None:
+        return Health.UNREACHABLE
+    positive_reading = _probe_reading(positive, spec)
+    negative_reading = _probe_reading(negative, spec)
+    for reading in (positive_reading, negative_reading):
+        if reading in (Health.REFUSED, Health.BAD_ANSWER):
+            return reading
+    if negative_reading is Health.OK:
+        return Health.LISTS_EVERYTHING
+    if positive_reading is None:
+        return Health.TEST_POINT_MISSING
+    return Health.OK

@@ -6,8 +6,37 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Blocklist(models.Model):
-    """A DNSBL zone and how to read its answers."""
+    """A DNSBL zone, how to read its answers, and how it delists."""
 
+    class Access(models.TextChoices):
+        FREE = "free", _("Free")
+        REGISTRATION = "registration", _("Free after registration")
+        KEY = "key", _("Needs a key")
+        PAID = "paid", _("Paid")
+
+    class DelistMethod(models.TextChoices):
+        FORM = "form", _("Web form")
+        SELF_SERVICE = "self_service", _("Self-service portal")
+        EMAIL = "email", _("E-mail")
+        ISP = "isp", _("Only the network owner")
+        EXPIRY = "expiry", _("Expires on its own")
+        NONE = "none", _("No removal")
+
+    class Health(models.TextChoices):
+        """The list's answer to its RFC 5782 test entries in the latest run."""
+
+        UNKNOWN = "", _("Not probed yet")
+        OK = "ok", _("Healthy")
+        LISTS_EVERYTHING = "lists_everything", _("Lists everything, even 127.0.0.1")
+        TEST_POINT_MISSING = (
+            "test_point_missing",
+            _("Test entry 127.0.0.2 not listed: dead, or blocking our resolver"),
+        )
+        REFUSED = "refused", _("Refuses our resolver")
+        BAD_ANSWER = "bad_answer", _("Answers outside 127.0.0.0/8: hijacked or parked")
+        UNREACHABLE = "unreachable", _("No usable answer to its probes")
+
+    # With a key-based list the zone holds "{key}", filled from key_setting.
     zone = models.CharField(_("zone"), max_length=253, unique=True)
     name = models.CharField(_("name"), max_length=100)
     operator = models.CharField(_("operator"), max_length=100, blank=True)
@@ -18,9 +47,50 @@ class Blocklist(models.Model):
     listed_codes = models.JSONField(_("listing codes"), default=dict, blank=True)
     # In-band refusals such as Spamhaus 127.255.255.254 (dnsbl-facts §1.7).
     error_codes = models.JSONField(_("error codes"), default=dict, blank=True)
+    is_bitmask = models.BooleanField(_("codes are bit flags"), default=False)
+    has_test_points = models.BooleanField(
+        _("publishes RFC 5782 test entries"), default=True
+    )
+    access = models.CharField(
+        _("access"), max_length=12, choices=Access.choices, default=Access.FREE
+    )
+    access_notes = models.TextField(_("access notes"), blank=True)
+    key_setting = models.CharField(_("key setting"), max_length=60, blank=True)
+    has_public_resolver_ban = models.BooleanField(
+        _("refuses public resolvers"), default=False
+    )
+    qps = models.PositiveIntegerField(
+        _("queries per second at most"),
+        null=True,
+        blank=True,
+        help_text=_("Across all workers. Empty: no ceiling."),
+    )
+    delist_method = models.CharField(
+        _("delisting"), max_length=12, choices=DelistMethod.choices, blank=True
+    )
+    delist_url = models.URLField(_("delisting page"), max_length=300, blank=True)
+    lookup_url = models.URLField(_("lookup page"), max_length=300, blank=True)
+    removal_hours = models.PositiveIntegerField(
+        _("typical removal (hours)"), null=True, blank=True
+    )
+    expiry_hours = models.PositiveIntegerField(
+        _("expires after (hours)"), null=True, blank=True
+    )
+    reevaluation_days = models.PositiveIntegerField(
+        _("re-evaluated after (days)"), null=True, blank=True
+    )
     is_enabled = models.BooleanField(_("enabled"), default=True)
     is_retired = models.BooleanField(_("retired"), default=False)
+    retired_reason = models.TextField(_("why retired"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    health = models.CharField(
+        _("health"),
+        max_length=20,
+        choices=Health.choices,
+        blank=True,
+        default=Health.UNKNOWN,
+    )
+    health_checked_at = models.DateTimeField(_("health checked"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -31,6 +101,13 @@ class Blocklist(models.Model):
 
     def __str__(self) -> str:
         return self.zone
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.health in (self.Health.OK, self.Health.UNKNOWN)
+
+    def page_url(self, template: str, ip: str) -> str:
+        return template.replace("{ip}", ip) if template else ""
 
 
 class Target(models.Model):

@@ -1,5 +1,6 @@
 """Writes for monitoring: targets, check runs and their lookups."""
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -10,9 +11,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from blcheck.monitoring import dnsbl, resolver
+from blcheck.monitoring import dnsbl, engine, politeness
+from blcheck.monitoring.catalog import read_catalog
 from blcheck.monitoring.models import Blocklist, CheckRun, Lookup, Target
-from blcheck.monitoring.targets import Kind, ParsedTarget, parse_target
+from blcheck.monitoring.targets import ParsedTarget, parse_target
 
 log = logging.getLogger(__name__)
 
@@ -72,58 +74,107 @@ def checks_dispatch_due(*, now: datetime | None = None) -> int:
     return claimed
 
 
-def blocklists_for(parsed: ParsedTarget) -> list[Blocklist]:
-    """Enabled lists that can answer for this kind of target (no IPv6 to IPv4 lists)."""
-    lists = Blocklist.objects.filter(is_enabled=True, is_retired=False)
-    if parsed.kind is Kind.DOMAIN:
-        return list(lists.filter(has_domains=True))
-    if parsed.ip_version == 6:
-        return list(lists.filter(has_ipv6=True))
-    return list(lists.filter(has_ipv4=True))
+def blocklists_load_catalog() -> tuple[int, int]:
+    """Add missing catalog lists; retire those the catalog retires. (added, retired)"""
+    added = retired = 0
+    with transaction.atomic():
+        for entry in read_catalog():
+            blocklist, created = Blocklist.objects.get_or_create(
+                zone=entry.zone, defaults=entry.model_fields()
+            )
+            added += created
+            if entry.is_retired and not created and not blocklist.is_retired:
+                Blocklist.objects.filter(pk=blocklist.pk).update(
+                    is_retired=True,
+                    is_enabled=False,
+                    retired_reason=entry.fields["retired_reason"],
+                )
+                retired += 1
+    return added, retired
 
 
-def zone_spec(blocklist: Blocklist) -> dnsbl.ZoneSpec:
-    return dnsbl.ZoneSpec(
-        zone=blocklist.zone,
+def blocklist_count() -> int:
+    return Blocklist.objects.count()
+
+
+def blocklist_zone(blocklist: Blocklist) -> str | None:
+    """The zone to query, a key filled in; None when its key is not configured."""
+    if not blocklist.key_setting:
+        return blocklist.zone
+    key = settings.DNSBL_KEYS.get(blocklist.key_setting, "")
+    return blocklist.zone.replace("{key}", key) if key else None
+
+
+def list_spec(blocklist: Blocklist) -> engine.ListSpec | None:
+    zone = blocklist_zone(blocklist)
+    if zone is None:
+        return None
+    kinds = {
+        "ipv4": blocklist.has_ipv4,
+        "ipv6": blocklist.has_ipv6,
+        "domain": blocklist.has_domains,
+    }
+    return engine.ListSpec(
+        zone=zone,
+        kinds=frozenset(kind for kind, fits in kinds.items() if fits),
         listed_codes=frozenset(blocklist.listed_codes),
         error_codes=frozenset(blocklist.error_codes),
+        bitmask=blocklist.is_bitmask,
+        has_test_points=blocklist.has_test_points,
+        qps=blocklist.qps,
     )
 
 
-def _lookups_for(run: CheckRun, pairs: Sequence[tuple[str, Blocklist]]) -> list[Lookup]:
-    names = [dnsbl.query_name(subject, bl.zone) for subject, bl in pairs]
-    answers = resolver.resolve(names)
-    readings = [
-        dnsbl.read_answer(a, zone_spec(bl))
-        for a, (_, bl) in zip(answers, pairs, strict=True)
-    ]
-    listed = [i for i, r in enumerate(readings) if r.verdict is dnsbl.Verdict.LISTED]
-    # TXT only for listings: it carries the reason and the list's lookup URL.
-    reasons = dict(
-        zip(listed, resolver.resolve([names[i] for i in listed], "TXT"), strict=True)
-    )
+def blocklists_usable() -> dict[engine.ListSpec, Blocklist]:
+    """Enabled, not retired, and with their key when they need one."""
+    usable = {}
+    for blocklist in Blocklist.objects.filter(is_enabled=True, is_retired=False):
+        spec = list_spec(blocklist)
+        if spec is not None:
+            usable[spec] = blocklist
+    return usable
+
+
+def _lookups(
+    run: CheckRun,
+    results: Sequence[engine.Result],
+    blocklists: dict[engine.ListSpec, Blocklist],
+) -> list[Lookup]:
     now = timezone.now()
     return [
         Lookup(
             run=run,
             target_id=run.target_id,
-            blocklist=bl,
-            subject=subject,
-            query_name=name,
-            verdict=reading.verdict.value,
-            codes=list(reading.codes),
-            reason=" ".join(reasons[i].texts) if i in reasons else "",
-            error=reading.error.value if reading.error else "",
-            rcode=answer.rcode,
-            ttl=answer.ttl,
-            resolver=answer.resolver,
-            elapsed_ms=answer.elapsed_ms,
+            blocklist=blocklists[result.list],
+            subject=result.subject,
+            query_name=result.qname,
+            verdict=result.reading.verdict.value,
+            codes=list(result.reading.codes),
+            reason=result.reason,
+            error=result.reading.error.value if result.reading.error else "",
+            rcode=result.answer.rcode if result.answer.failure is None else "",
+            ttl=result.answer.ttl,
+            resolver=result.answer.resolver,
+            elapsed_ms=result.answer.elapsed_ms,
             checked_at=now,
         )
-        for i, ((subject, bl), name, answer, reading) in enumerate(
-            zip(pairs, names, answers, readings, strict=True)
-        )
+        for result in results
     ]
+
+
+def _record_health(
+    health: engine.HealthMap, blocklists: dict[engine.ListSpec, Blocklist]
+) -> None:
+    """Keep each list's probe result where staff see it (the worst kind wins)."""
+    now = timezone.now()
+    for spec, blocklist in blocklists.items():
+        states = [h for (zone, _), h in health.items() if zone == spec.zone]
+        if not states:
+            continue
+        worst = next((h for h in states if h is not dnsbl.Health.OK), dnsbl.Health.OK)
+        Blocklist.objects.filter(pk=blocklist.pk).update(
+            health=worst.value, health_checked_at=now
+        )
 
 
 def _record(run: CheckRun, lookups: list[Lookup]) -> None:
@@ -152,11 +203,20 @@ def target_check(*, run: CheckRun) -> CheckRun | None:
     target = run.target
     try:
         parsed = parse_target(target.value, max_range_size=settings.MAX_RANGE_SIZE)
-        lists = blocklists_for(parsed)
-        pairs = [(s, bl) for s in parsed.subjects() for bl in lists]
+        blocklists = blocklists_usable()
+        pairs = [
+            (s, spec) for s in parsed.subjects() for spec in blocklists if spec.fits(s)
+        ]
         CheckRun.objects.filter(pk=run.pk).update(total=len(pairs))
+        limiter = politeness.limiter_for({spec.zone: spec.qps for spec in blocklists})
+        options = engine.Options(limiter=limiter)
+        health = asyncio.run(engine.probe(engine.needed_probes(pairs), options))
+        used = {spec for _, spec in pairs}
+        _record_health(health, {s: b for s, b in blocklists.items() if s in used})
         for start in range(0, len(pairs), CHECK_BATCH):
-            _record(run, _lookups_for(run, pairs[start : start + CHECK_BATCH]))
+            batch = pairs[start : start + CHECK_BATCH]
+            results = asyncio.run(engine.look_up(batch, health, options))
+            _record(run, _lookups(run, results, blocklists))
     except Exception as exc:
         log.exception("check run %s failed", run.pk)
         CheckRun.objects.filter(pk=run.pk).update(

@@ -3,12 +3,16 @@
 import pytest
 
 from blcheck.monitoring.dnsbl import (
+    PROBE_SUBJECTS,
     Answer,
     Failure,
+    Health,
     Verdict,
     ZoneSpec,
+    judge_probes,
     query_name,
     read_answer,
+    subject_kind,
 )
 
 PLAIN = ZoneSpec("bl.example")
@@ -101,3 +105,82 @@ def test_every_failure_token_has_a_label_for_people():
     from blcheck.monitoring.models import Lookup
 
     assert set(Lookup.Error.values) == {f.value for f in Failure}
+
+
+URIBL = ZoneSpec(
+    "multi.uribl.com",
+    listed_codes=frozenset({"2", "4", "8"}),
+    error_codes=frozenset({"1"}),
+    bitmask=True,
+)
+
+
+def test_bitmask_list_reads_bits_of_the_last_octet():
+    reading = read_answer(Answer(addresses=("127.0.0.14",)), URIBL)
+    assert (reading.verdict, reading.codes) == (Verdict.LISTED, ("127.0.0.14",))
+
+
+def test_bitmask_refusal_bit_is_an_error():
+    # URIBL answers 127.0.0.1 (bit 1) to refused resolvers (facts §1.7).
+    assert read_answer(Answer(addresses=("127.0.0.1",)), URIBL).error is (
+        Failure.RESOLVER_REFUSED
+    )
+
+
+def test_bitmask_without_a_known_bit_is_bad_answer():
+    assert read_answer(Answer(addresses=("127.0.0.16",)), URIBL).error is (
+        Failure.BAD_ANSWER
+    )
+
+
+# --- RFC 5782 probes
+
+
+def probes(positive, negative, spec=PLAIN):
+    return judge_probes(Answer(**positive), Answer(**negative), spec)
+
+
+LISTED = {"addresses": ("127.0.0.2",)}
+NX = {"rcode": "NXDOMAIN"}
+
+
+def test_healthy_list_passes_its_probes():
+    assert probes(LISTED, NX) is Health.OK
+
+
+def test_list_answering_listed_for_127_0_0_1_is_flagged_broken():
+    assert probes(LISTED, LISTED) is Health.LISTS_EVERYTHING
+
+
+def test_list_without_its_test_entry_is_not_trusted():
+    assert probes(NX, NX) is Health.TEST_POINT_MISSING
+
+
+def test_probe_answered_with_a_refusal_code_is_refused():
+    refused = {"addresses": ("127.255.255.254",)}
+    assert probes(refused, refused, SPAMHAUS) is Health.REFUSED
+
+
+def test_probe_answered_outside_loopback_is_bad_answer():
+    parked = {"addresses": ("91.195.240.117",)}
+    assert probes(parked, parked) is Health.BAD_ANSWER
+
+
+def test_probe_timeout_is_unreachable():
+    assert probes({"failure": Failure.TIMEOUT}, NX) is Health.UNREACHABLE
+
+
+def test_probe_subjects_follow_rfc5782():
+    assert query_name(PROBE_SUBJECTS["ipv4"][0], "Z") == "2.0.0.127.Z"
+    assert query_name(PROBE_SUBJECTS["ipv6"][0], "Z").startswith(
+        "2.0.0.0.0.0.f.7.f.f.f.f."
+    )
+    assert query_name(PROBE_SUBJECTS["domain"][1], "Z") == "invalid.Z"
+
+
+def test_subject_kinds():
+    assert [subject_kind(s) for s in ("192.0.2.1", "2001:db8::1", "example.com")] == [
+        "ipv4",
+        "ipv6",
+        "domain",
+    ]

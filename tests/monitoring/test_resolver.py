@@ -96,3 +96,33 @@ def test_bad_nameserver_is_rejected(bad):
 def test_wildcard_zone_answers_every_name_even_the_rfc5782_negative(dns_server):
     # The test server's "lists everything" zone, as AHBL did from 2015 (facts §3).
     assert ask("1.0.0.127.everything.dnsbl.test").addresses == ("127.0.0.2",)
+
+
+@pytest.mark.parametrize("zone", ["forged-id.dnsbl.test", "forged-question.dnsbl.test"])
+def test_answer_that_does_not_match_the_query_is_dropped(dns_server, zone):
+    # A forged "listed" answer must never be read; the query times out instead.
+    answer = ask(f"10.2.0.192.{zone}", timeout=0.4)
+    assert (answer.failure, answer.addresses) == (Failure.TIMEOUT, ())
+
+
+def test_retransmissions_use_new_ids_and_vary_source_ports(dns_server):
+    names = [f"{i}.3.0.192.silent.dnsbl.test" for i in range(8)]
+    resolver.resolve(names, timeout=0.2)
+    seen = dns_server.queries_for("3.0.192.silent.dnsbl.test")
+    assert len(seen) == 16  # every query tried twice
+    for name in names:
+        tries = [q for q in seen if q.name == name + "."]
+        assert tries[0].query_id != tries[1].query_id
+    assert len({q.source_port for q in seen}) >= 4
+
+
+def test_invalid_query_name_is_an_error_not_a_crash(dns_server):
+    assert ask("a" * 70 + ".good.dnsbl.test").failure is Failure.BAD_ANSWER
+
+
+def test_progress_is_reported_per_answer(dns_server):
+    seen = []
+    resolver.resolve(
+        [f"{i}.2.0.192.good.dnsbl.test" for i in range(5)], progress=seen.append
+    )
+    assert sum(seen) == 5

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from blcheck.monitoring import services
-from blcheck.monitoring.models import CheckRun, Lookup
+from blcheck.monitoring.models import Blocklist, CheckRun, Lookup
 from blcheck.monitoring.targets import parse_target
 from tests.conftest import CLEAN_IP, LISTED_IP
 from tests.factories import BlocklistFactory, CheckRunFactory, TargetFactory
@@ -43,22 +43,79 @@ def test_clean_address_is_not_listed():
     assert set(verdicts(run).values()) == {("not_listed", "")}
 
 
-def test_servfail_is_recorded_as_error():
-    run = run_check(CLEAN_IP, ["servfail.dnsbl.test"])
-    assert verdicts(run) == {"servfail.dnsbl.test": ("error", "servfail")}
-    assert run.error_count == 1
+@pytest.mark.parametrize(
+    ("address", "error"),
+    [
+        ("192.0.2.10", "servfail"),
+        ("192.0.2.11", "timeout"),
+        ("192.0.2.12", "refused"),
+        ("192.0.2.13", "resolver_refused"),
+        ("192.0.2.14", "bad_answer"),
+    ],
+)
+def test_doubtful_answer_on_a_healthy_list_is_an_error_not_clean(address, error):
+    run = run_check(address, ["flaky.dnsbl.test"])
+    assert verdicts(run) == {"flaky.dnsbl.test": ("error", error)}
+    assert run.error_count == 1 and run.listed_count == 0
 
 
-def test_refusal_code_and_parked_zone_are_errors_not_listings():
-    run = run_check(
-        CLEAN_IP,
-        ["publicresolver.dnsbl.test", "parked.dnsbl.test", "refused.dnsbl.test"],
+@pytest.mark.parametrize(
+    ("zone", "health"),
+    [
+        ("everything.dnsbl.test", "lists_everything"),
+        ("publicresolver.dnsbl.test", "refused"),
+        ("parked.dnsbl.test", "bad_answer"),
+        ("servfail.dnsbl.test", "unreachable"),
+        ("refused.dnsbl.test", "unreachable"),
+        ("second.dnsbl.test", "ok"),
+    ],
+)
+def test_list_failing_its_probes_is_flagged_and_not_believed(zone, health):
+    run = run_check(LISTED_IP, [zone])
+    blocklist = Blocklist.objects.get(zone=zone)
+    assert (blocklist.health, blocklist.health_checked_at is not None) == (health, True)
+    expected = ("not_listed", "") if health == "ok" else ("error", "list_unhealthy")
+    assert verdicts(run) == {zone: expected}
+
+
+def test_unhealthy_list_is_not_queried_beyond_its_probes(dns_server):
+    before = len(dns_server.queries_for("everything.dnsbl.test"))
+    run_check("192.0.2.0/30", ["everything.dnsbl.test"])
+    assert len(dns_server.queries_for("everything.dnsbl.test")) - before == 2
+
+
+def test_list_without_test_points_is_trusted_without_probes(dns_server):
+    BlocklistFactory(zone="flaky.dnsbl.test", has_test_points=False)
+    before = len(dns_server.queries_for("flaky.dnsbl.test"))
+    run = CheckRunFactory(target=TargetFactory(value="192.0.2.20"))
+    services.target_check(run=run)
+    assert len(dns_server.queries_for("flaky.dnsbl.test")) - before == 1
+
+
+def test_key_based_list_stays_off_without_its_key(settings):
+    BlocklistFactory(zone="{key}.good.dnsbl.test", key_setting="BLCHECK_ABUSIX_KEY")
+    settings.DNSBL_KEYS = {"BLCHECK_ABUSIX_KEY": ""}
+    run = services.target_check(
+        run=CheckRunFactory(target=TargetFactory(value=LISTED_IP))
     )
-    assert verdicts(run) == {
-        "publicresolver.dnsbl.test": ("error", "resolver_refused"),
-        "parked.dnsbl.test": ("error", "bad_answer"),
-        "refused.dnsbl.test": ("error", "refused"),
-    }
+    assert run.total == 0
+
+
+def test_key_based_list_is_queried_with_its_key(settings, dns_server):
+    BlocklistFactory(zone="{key}.dnsbl.test", key_setting="BLCHECK_ABUSIX_KEY")
+    settings.DNSBL_KEYS = {"BLCHECK_ABUSIX_KEY": "good"}
+    run = services.target_check(
+        run=CheckRunFactory(target=TargetFactory(value=LISTED_IP))
+    )
+    assert list(run.lookups.values_list("query_name", "verdict")) == [
+        ("66.2.0.192.good.dnsbl.test", "listed")
+    ]
+
+
+def test_ipv6_target_is_not_asked_of_ipv4_only_lists(dns_server):
+    BlocklistFactory(zone="good.dnsbl.test")  # IPv4 only
+    run = CheckRunFactory(target=TargetFactory(value="2001:db8::1"))
+    assert services.target_check(run=run).total == 0
 
 
 def test_range_checks_every_address_on_every_fitting_list():

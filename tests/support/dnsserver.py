@@ -30,6 +30,8 @@ class Behaviour(StrEnum):
     SILENT = "silent"  # never answers: the client times out
     SLOW = "slow"  # answers after `delay` seconds
     TRUNCATE = "truncate"  # UDP answers carry TC and nothing else; TCP answers fully
+    WRONG_ID = "wrong_id"  # answers "listed" with another query id (a forgery)
+    WRONG_QUESTION = "wrong_question"  # answers "listed" for another name
 
 
 @dataclass
@@ -43,6 +45,9 @@ class Zone:
     behaviour: Behaviour = Behaviour.NORMAL
     delay: float = 0.0
     ttl: int = 300
+    per_name: dict[str, Behaviour] = field(
+        default_factory=dict
+    )  # owner -> misbehaviour
 
     def origin(self) -> dns.name.Name:
         return dns.name.from_text(self.name)
@@ -53,6 +58,8 @@ class Query:
     name: str
     rdtype: str
     transport: str  # "udp" or "tcp"
+    query_id: int = 0
+    source_port: int = 0
 
 
 class DNSServer:
@@ -109,7 +116,9 @@ class DNSServer:
             return [f'"{t}"' for t in txt_values]
         return []
 
-    def answer(self, wire: bytes, transport: str) -> tuple[bytes | None, float]:
+    def answer(
+        self, wire: bytes, transport: str, source_port: int = 0
+    ) -> tuple[bytes | None, float]:
         """The reply to send (None: stay silent) and how long to wait first."""
         try:
             query = dns.message.from_wire(wire)
@@ -122,6 +131,8 @@ class DNSServer:
                     question.name.to_text(),
                     dns.rdatatype.to_text(question.rdtype),
                     transport,
+                    query.id,
+                    source_port,
                 )
             )
         response = dns.message.make_response(query)
@@ -129,18 +140,22 @@ class DNSServer:
         if zone is None:
             response.set_rcode(dns.rcode.REFUSED)
             return response.to_wire(), 0.0
-        if zone.behaviour is Behaviour.SILENT:
+        owner = question.name.relativize(zone.origin()).to_text()
+        behaviour = zone.per_name.get(owner, zone.behaviour)
+        if behaviour is Behaviour.SILENT:
             return None, 0.0
-        if zone.behaviour is Behaviour.SERVFAIL:
+        if behaviour is Behaviour.SERVFAIL:
             response.set_rcode(dns.rcode.SERVFAIL)
             return response.to_wire(), 0.0
-        if zone.behaviour is Behaviour.REFUSED:
+        if behaviour is Behaviour.REFUSED:
             response.set_rcode(dns.rcode.REFUSED)
             return response.to_wire(), 0.0
         response.flags |= dns.flags.AA
         if zone.behaviour is Behaviour.TRUNCATE and transport == "udp":
             response.flags |= dns.flags.TC
             return response.to_wire(), 0.0
+        if zone.behaviour in (Behaviour.WRONG_ID, Behaviour.WRONG_QUESTION):
+            return self._forged(query, zone), 0.0
         values = self._values(zone, question.name, question.rdtype)
         if values is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
@@ -153,6 +168,21 @@ class DNSServer:
         delay = zone.delay if zone.behaviour is Behaviour.SLOW else 0.0
         return response.to_wire(), delay
 
+    @staticmethod
+    def _forged(query: dns.message.Message, zone: Zone) -> bytes:
+        """A "listed" answer that does not belong to the query."""
+        question = query.question[0]
+        name = question.name
+        if zone.behaviour is Behaviour.WRONG_QUESTION:
+            name = dns.name.from_text("99.99.99.99." + zone.name)
+        forged = dns.message.make_query(name, question.rdtype)
+        forged.id = (
+            query.id ^ 0x5A5A if zone.behaviour is Behaviour.WRONG_ID else query.id
+        )
+        response = dns.message.make_response(forged)
+        response.answer.append(dns.rrset.from_text(name, 300, "IN", "A", "127.0.0.2"))
+        return response.to_wire()
+
     # --- transports --------------------------------------------------------
     def _serve_udp(self, sock: socket.socket) -> None:
         while not self._stop.is_set():
@@ -160,7 +190,9 @@ class DNSServer:
                 wire, peer = sock.recvfrom(65535)
             except OSError:
                 return
-            reply, delay = self.answer(wire, "udp")
+            if peer is None:  # the socket was shut down
+                return
+            reply, delay = self.answer(wire, "udp", peer[1])
             if reply is None:
                 continue
             if delay:

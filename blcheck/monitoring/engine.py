@@ -1,0 +1,149 @@
+"""The lookup engine: probe the lists, ask every (subject, list) pair, read the answers.
+
+The same code serves the workers (services.target_check) and the `lookup`
+command, so both judge alike. No Django models here: callers hand in ListSpec
+values and get Results back; resolver.py does the DNS.
+"""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from blcheck.monitoring import dnsbl, resolver
+from blcheck.monitoring.dnsbl import Answer, Failure, Health, Reading, Verdict
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """One list as the engine needs it."""
+
+    zone: str  # the zone queried (a key already filled in)
+    kinds: frozenset[str]  # of "ipv4", "ipv6", "domain"
+    listed_codes: frozenset[str] = frozenset()
+    error_codes: frozenset[str] = frozenset()
+    bitmask: bool = False
+    has_test_points: bool = True  # RFC 5782 §5 entries are published
+    qps: float | None = None  # polite ceiling across all workers; None: none
+
+    @property
+    def spec(self) -> dnsbl.ZoneSpec:
+        return dnsbl.ZoneSpec(
+            self.zone, self.listed_codes, self.error_codes, self.bitmask
+        )
+
+    def fits(self, subject: str) -> bool:
+        return dnsbl.subject_kind(subject) in self.kinds
+
+
+@dataclass(frozen=True)
+class Result:
+    subject: str
+    list: ListSpec
+    qname: str
+    reading: Reading
+    answer: Answer
+    reason: str = ""  # the TXT record of a listing
+
+
+@dataclass
+class Options:
+    nameservers: Sequence[str] | None = None
+    timeout: float | None = None
+    concurrency: int | None = None
+    limiter: resolver.Limiter | None = None
+    progress: Callable[[int], None] | None = None
+    resolve_options: dict[str, object] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.resolve_options = {
+            "nameservers": self.nameservers,
+            "timeout": self.timeout,
+            "concurrency": self.concurrency,
+        }
+
+
+HealthMap = dict[tuple[str, str], Health]  # (zone, subject kind) -> health
+
+
+async def probe(needed: set[tuple[ListSpec, str]], options: Options) -> HealthMap:
+    """RFC 5782 §5 test entries, two queries per list and kind of subject."""
+    checked = sorted(
+        ((spec, kind) for spec, kind in needed if spec.has_test_points),
+        key=lambda item: (item[0].zone, item[1]),
+    )
+    names = [
+        dnsbl.query_name(subject, spec.zone)
+        for spec, kind in checked
+        for subject in dnsbl.PROBE_SUBJECTS[kind]
+    ]
+    answers = await resolver.resolve_async(names, **options.resolve_options)  # type: ignore[arg-type]
+    health: HealthMap = {(spec.zone, kind): Health.OK for spec, kind in needed}
+    for number, (spec, kind) in enumerate(checked):
+        positive, negative = answers[2 * number], answers[2 * number + 1]
+        health[(spec.zone, kind)] = dnsbl.judge_probes(positive, negative, spec.spec)
+    return health
+
+
+async def look_up(
+    pairs: Sequence[tuple[str, ListSpec]], health: HealthMap, options: Options
+) -> list[Result]:
+    """Ask every pair whose list is healthy; the rest are errors without a query."""
+    names = [dnsbl.query_name(subject, spec.zone) for subject, spec in pairs]
+    live = [
+        i
+        for i, (subject, spec) in enumerate(pairs)
+        if health.get((spec.zone, dnsbl.subject_kind(subject))) is Health.OK
+    ]
+    answers = await resolver.resolve_async(
+        [names[i] for i in live],
+        pacing=[pairs[i][1].zone for i in live],
+        limiter=options.limiter,
+        progress=options.progress,
+        **options.resolve_options,  # type: ignore[arg-type]
+    )
+    unhealthy = Answer(failure=Failure.LIST_UNHEALTHY)
+    by_index = dict(zip(live, answers, strict=True))
+    readings = {
+        i: dnsbl.read_answer(answer, pairs[i][1].spec) for i, answer in by_index.items()
+    }
+    listed = [i for i, reading in readings.items() if reading.verdict is Verdict.LISTED]
+    # TXT only for listings: it carries the reason and the list's lookup URL.
+    texts = await resolver.resolve_async(
+        [names[i] for i in listed],
+        "TXT",
+        **options.resolve_options,  # type: ignore[arg-type]
+    )
+    reasons = {i: " ".join(t.texts) for i, t in zip(listed, texts, strict=True)}
+    if options.progress is not None and len(pairs) > len(live):
+        options.progress(len(pairs) - len(live))
+    return [
+        Result(
+            subject=subject,
+            list=spec,
+            qname=names[i],
+            reading=readings.get(
+                i, Reading(Verdict.ERROR, error=Failure.LIST_UNHEALTHY)
+            ),
+            answer=by_index.get(i, unhealthy),
+            reason=reasons.get(i, ""),
+        )
+        for i, (subject, spec) in enumerate(pairs)
+    ]
+
+
+def needed_probes(pairs: Sequence[tuple[str, ListSpec]]) -> set[tuple[ListSpec, str]]:
+    return {(spec, dnsbl.subject_kind(subject)) for subject, spec in pairs}
+
+
+async def check_async(
+    pairs: Sequence[tuple[str, ListSpec]], options: Options
+) -> tuple[list[Result], HealthMap]:
+    health = await probe(needed_probes(pairs), options)
+    return await look_up(pairs, health, options), health
+
+
+def check(
+    pairs: Sequence[tuple[str, ListSpec]], options: Options | None = None
+) -> tuple[list[Result], HealthMap]:
+    """Probe the lists the pairs need, then ask every pair (synchronous)."""
+    return asyncio.run(check_async(pairs, options or Options()))
