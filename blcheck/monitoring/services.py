@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -233,3 +233,33 @@ def target_check(*, run: CheckRun) -> CheckRun | None:
         Target.objects.filter(pk=target.pk).update(last_checked_at=now)
     run.refresh_from_db()
     return run
+
+
+def lookup_lists(zones: Sequence[str]) -> tuple[list[engine.ListSpec], list[str]]:
+    """The lists `lookup` asks, and warnings for the person running it.
+
+    No zones: every usable list of the catalog. Named zones use the catalog's
+    reading of the zone when it has one; any other zone is an ad-hoc list
+    with the RFC 5782 default codes, for whatever kind of target it is given.
+    """
+    warnings = []
+    try:
+        catalog = list(Blocklist.objects.all())
+    except DatabaseError:
+        # A fresh checkout without `migrate`: read the shipped catalog file.
+        warnings.append("database not migrated; using the shipped catalog file")
+        catalog = [Blocklist(zone=e.zone, **e.model_fields()) for e in read_catalog()]
+    if not zones:
+        usable = [b for b in catalog if b.is_enabled and not b.is_retired]
+        return [spec for b in usable if (spec := list_spec(b)) is not None], warnings
+    known = {b.zone: b for b in catalog}
+    specs = []
+    for zone in dict.fromkeys(z.lower().rstrip(".") for z in zones):
+        blocklist = known.get(zone)
+        if blocklist is not None and blocklist.is_retired:
+            warnings.append(f"{zone} is retired: {blocklist.retired_reason}")
+        spec = list_spec(blocklist) if blocklist is not None else None
+        specs.append(
+            spec or engine.ListSpec(zone, frozenset({"ipv4", "ipv6", "domain"}))
+        )
+    return specs, warnings
