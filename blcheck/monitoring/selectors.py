@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from blcheck.monitoring.models import CheckRun, Lookup, Target
+from blcheck.monitoring.models import Blocklist, CheckRun, Lookup, Target
 
 
 def target_list() -> QuerySet[Target]:
@@ -17,3 +17,9 @@ def run_lookups(run: CheckRun) -> QuerySet[Lookup]:
     return run.lookups.select_related("blocklist").order_by(
         "subject", "blocklist__name"
     )
+
+
+def blocklist_list() -> tuple[QuerySet[Blocklist], QuerySet[Blocklist]]:
+    """(lists in use or available, retired lists)."""
+    lists = Blocklist.objects.order_by("-is_enabled", "name")
+    return lists.filter(is_retired=False), lists.filter(is_retired=True)

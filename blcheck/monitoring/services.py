@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -13,6 +14,9 @@ from django.utils import timezone
 
 from blcheck.monitoring import dnsbl, engine, politeness
 from blcheck.monitoring.catalog import read_catalog
+
+if TYPE_CHECKING:
+    from blcheck.monitoring.forms import BlocklistCreateForm, BlocklistForm
 from blcheck.monitoring.models import Blocklist, CheckRun, Lookup, Target
 from blcheck.monitoring.targets import ParsedTarget, parse_target
 
@@ -263,3 +267,9 @@ def lookup_lists(zones: Sequence[str]) -> tuple[list[engine.ListSpec], list[str]
             spec or engine.ListSpec(zone, frozenset({"ipv4", "ipv6", "domain"}))
         )
     return specs, warnings
+
+
+def blocklist_save(*, form: "BlocklistForm | BlocklistCreateForm") -> Blocklist:
+    """Save a validated list form (IT staff add or edit a list)."""
+    with transaction.atomic():
+        return form.save()

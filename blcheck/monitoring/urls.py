@@ -10,6 +10,10 @@ urlpatterns = [
     path("targets/new/", views.target_create, name="target-create"),
     path("targets/<int:pk>/", views.target_detail, name="target-detail"),
     path("targets/<int:pk>/check/", views.target_check_now, name="target-check-now"),
+    # lists/
+    path("lists/", views.blocklist_list, name="blocklist-list"),
+    path("lists/new/", views.blocklist_create, name="blocklist-create"),
+    path("lists/<int:pk>/edit/", views.blocklist_edit, name="blocklist-edit"),
     # runs/
     path("runs/<int:pk>/", views.run_progress, name="run-detail"),
 ]

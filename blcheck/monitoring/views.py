@@ -7,8 +7,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from blcheck.core.access import acting_user, editor_required, viewer_required
 from blcheck.core.htmx import render_page_or_partial
 from blcheck.monitoring import selectors, services
-from blcheck.monitoring.forms import TargetForm, translated
-from blcheck.monitoring.models import CheckRun, Target
+from blcheck.monitoring.forms import (
+    BlocklistCreateForm,
+    BlocklistForm,
+    TargetForm,
+    translated,
+)
+from blcheck.monitoring.models import Blocklist, CheckRun, Target
 
 
 @require_GET
@@ -69,4 +74,46 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
         "monitoring/run_detail.html",
         "monitoring/partials/run_results.html",
         {"run": run, "target": run.target, "lookups": lookups},
+    )
+
+
+@require_GET
+@viewer_required
+def blocklist_list(request: HttpRequest) -> HttpResponse:
+    lists, retired = selectors.blocklist_list()
+    return render(
+        request, "monitoring/blocklist_list.html", {"lists": lists, "retired": retired}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def blocklist_create(request: HttpRequest) -> HttpResponse:
+    form = BlocklistCreateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        blocklist = services.blocklist_save(form=form)
+        messages.success(request, _("%(zone)s added.") % {"zone": blocklist.zone})
+        return redirect("monitoring:blocklist-list")
+    status = 422 if form.is_bound else 200
+    return render(
+        request, "monitoring/blocklist_form.html", {"form": form}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def blocklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    blocklist = get_object_or_404(Blocklist, pk=pk)
+    data = request.POST if request.method == "POST" else None
+    form = BlocklistForm(data, instance=blocklist)
+    if request.method == "POST" and form.is_valid():
+        services.blocklist_save(form=form)
+        messages.success(request, _("%(zone)s saved.") % {"zone": blocklist.zone})
+        return redirect("monitoring:blocklist-list")
+    status = 422 if form.is_bound else 200
+    return render(
+        request,
+        "monitoring/blocklist_form.html",
+        {"form": form, "blocklist": blocklist},
+        status=status,
     )
