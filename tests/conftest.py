@@ -21,6 +21,17 @@ CLEAN_IP = "192.0.2.10"
 RFC5782 = {"2.0.0.127": ["127.0.0.2"]}  # the must-be-listed test point
 
 
+BULK_ZONES = [f"bulk{n:02d}.dnsbl.test" for n in range(20)]
+
+
+def _bulk_zones() -> list[Zone]:
+    """Twenty lists for sweeps; bulkNN lists 198.51.100.NN (TEST-NET-2)."""
+    return [
+        Zone(zone, a={**RFC5782, f"{n}.100.51.198": ["127.0.0.2"]})
+        for n, zone in enumerate(BULK_ZONES)
+    ]
+
+
 def _test_zones() -> list[Zone]:
     listed = {"66.2.0.192": ["127.0.0.2"], **RFC5782}
     reason = {
@@ -52,6 +63,7 @@ def _test_zones() -> list[Zone]:
                 "12.2.0.192": Behaviour.REFUSED,
             },
         ),
+        *_bulk_zones(),
         Zone("forged-id.dnsbl.test", behaviour=Behaviour.WRONG_ID),
         Zone("forged-question.dnsbl.test", behaviour=Behaviour.WRONG_QUESTION),
     ]

@@ -198,3 +198,15 @@ def test_cli_on_a_terminal_shows_progress_and_exits_with_the_status(
     assert len(records) == 512
     assert [r["target"] for r in records if r["status"] == "listed"] == ["192.0.2.66"]
     assert "512/512 lookups" in err
+
+
+def test_a_256_address_range_against_20_lists_returns_in_seconds(capsys):
+    from tests.conftest import BULK_ZONES
+
+    zones = [arg for zone in BULK_ZONES for arg in ("--zone", zone)]
+    status, records = lookup(capsys, "198.51.100.0/24", *zones)
+    assert status == 1
+    assert len(records) == 256 * 20
+    listed = {(r["target"], r["zone"]) for r in records if r["status"] == "listed"}
+    assert listed == {(f"198.51.100.{n}", zone) for n, zone in enumerate(BULK_ZONES)}
+    assert not [r for r in records if r["status"] == "error"]
