@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -257,6 +258,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },
+    # Runs whose worker died or whose message was lost (leases ran out).
+    "recover-stalled-runs": {
+        "task": "blcheck.monitoring.tasks.recover_stalled_runs",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
+    # Lookups past BLCHECK_LOOKUP_RETENTION_DAYS; listings are kept forever.
+    "prune-lookups": {
+        "task": "blcheck.monitoring.tasks.prune_lookups",
+        "schedule": crontab(hour=3, minute=17),
+        "options": {"expires": 3000},
+    },
 }
 # A worker writes this heartbeat every WORKER_HEARTBEAT_SECONDS; /healthz calls
 # the worker stale when it is older than three beats.
@@ -281,6 +294,13 @@ DNSBL_KEYS = {
     "BLCHECK_TRENDMICRO_KEY": env.str("BLCHECK_TRENDMICRO_KEY", default=""),
 }
 LOOKUP_RETENTION_DAYS = env.positive("BLCHECK_LOOKUP_RETENTION_DAYS", int, 90)
+# Runs sent to a worker in one task (one event loop, shared probes).
+DISPATCH_BATCH = env.positive("BLCHECK_DISPATCH_BATCH", int, 50)
+# Pairs a worker asks and records per step; a run's progress and its lease
+# advance after each step.
+CHECK_STEP = env.positive("BLCHECK_CHECK_STEP", int, 500)
+# How long a list's RFC 5782 probe result is shared by all workers; 0: never.
+PROBE_CACHE_SECONDS = env.int("BLCHECK_PROBE_CACHE_SECONDS", default=300)
 DEFAULT_CHECK_INTERVAL_MINUTES = env.positive(
     "BLCHECK_DEFAULT_CHECK_INTERVAL_MINUTES", int, 60
 )

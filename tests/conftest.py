@@ -101,6 +101,7 @@ def _loopback_services(
     overrides = override_settings(
         DNS_NAMESERVERS=[dns_server.address],
         DNS_TIMEOUT=1.0,
+        PROBE_CACHE_SECONDS=0,  # each test probes for itself; one test turns it on
         REDIS_URL=redis_url,
         CELERY_BROKER_URL=redis_url,
     )

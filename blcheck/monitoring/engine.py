@@ -1,6 +1,6 @@
 """The lookup engine: probe the lists, ask every (subject, list) pair, read the answers.
 
-The same code serves the workers (services.target_check) and the `lookup`
+The same code serves the workers (services.runs_check) and the `lookup`
 command, so both judge alike. No Django models here: callers hand in ListSpec
 values and get Results back; resolver.py does the DNS.
 """

@@ -110,6 +110,20 @@ class Blocklist(models.Model):
         return template.replace("{ip}", ip) if template else ""
 
 
+class Tag(models.Model):
+    """A label grouping targets (a site, a customer, a mail service)."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Target(models.Model):
     """An IP address, a CIDR range or a sending domain being monitored."""
 
@@ -128,6 +142,9 @@ class Target(models.Model):
         blank=True,
         related_name="targets",
         verbose_name=_("owner"),
+    )
+    tags = models.ManyToManyField(
+        Tag, blank=True, related_name="targets", verbose_name=_("tags")
     )
     check_interval_minutes = models.PositiveIntegerField(_("check interval (minutes)"))
     next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
@@ -151,6 +168,7 @@ class CheckRun(models.Model):
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
         MANUAL = "manual", _("Manual")
+        CASE = "case", _("Delisting case")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -171,12 +189,20 @@ class CheckRun(models.Model):
     listed_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     failure = models.TextField(blank=True)
+    # Runs asked for together ("check this tag now") share a group for progress.
+    group = models.UUIDField(null=True, blank=True, db_index=True)
+    # The task working on the run, and until when its claim holds: a worker
+    # that dies mid-run stops renewing it, and the run is dispatched again.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "lease_until"])]
         verbose_name = _("check run")
         verbose_name_plural = _("check runs")
 
@@ -238,9 +264,89 @@ class Lookup(models.Model):
                 fields=["run", "blocklist", "subject"], name="lookup_once_per_run"
             )
         ]
-        indexes = [models.Index(fields=["target", "checked_at"])]
+        indexes = [
+            models.Index(fields=["target", "checked_at"]),
+            models.Index(fields=["blocklist", "subject", "checked_at"]),
+            models.Index(fields=["checked_at"]),
+        ]
         verbose_name = _("lookup")
         verbose_name_plural = _("lookups")
 
     def __str__(self) -> str:
         return f"{self.query_name}: {self.verdict}"
+
+
+class Listing(models.Model):
+    """The current state of one address (or domain) on one list, kept forever."""
+
+    target = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="listings"
+    )
+    blocklist = models.ForeignKey(
+        Blocklist, on_delete=models.CASCADE, related_name="listings"
+    )
+    subject = models.CharField(max_length=253)
+    is_listed = models.BooleanField(default=False)
+    codes = models.JSONField(default=list)
+    reason = models.TextField(blank=True)
+    listed_since = models.DateTimeField(null=True, blank=True)  # this episode's start
+    last_checked_at = models.DateTimeField()
+    last_changed_at = models.DateTimeField()
+    # The latest lookup was an error: the state above is the last one known.
+    last_error = models.CharField(
+        max_length=20, choices=Lookup.Error.choices, blank=True
+    )
+    change_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "blocklist", "subject"],
+                name="listing_once_per_subject",
+            )
+        ]
+        indexes = [models.Index(fields=["is_listed", "blocklist"])]
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+
+    def __str__(self) -> str:
+        state = "listed" if self.is_listed else "clean"
+        return f"{self.subject} on {self.blocklist_id}: {state}"
+
+
+class ListingChange(models.Model):
+    """One flip of a Listing: listed (an episode starts) or cleared (it ends)."""
+
+    class Kind(models.TextChoices):
+        LISTED = "listed", _("Listed")
+        CLEARED = "cleared", _("Cleared")
+
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="changes"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField()
+    run = models.ForeignKey(
+        CheckRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+    )
+    codes = models.JSONField(default=list)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            # A re-delivered run never records the same flip twice.
+            models.UniqueConstraint(
+                fields=["listing", "run", "kind"], name="change_once_per_run"
+            )
+        ]
+        indexes = [models.Index(fields=["at"])]
+        verbose_name = _("listing change")
+        verbose_name_plural = _("listing changes")
+
+    def __str__(self) -> str:
+        return f"{self.listing} {self.kind} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,28 +1,28 @@
 """Celery entry points. Each takes ids, calls one service, and is safe to run twice."""
 
+import uuid
+from typing import Any
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from blcheck.monitoring.models import CheckRun
 
-
+# acks_late: a worker that dies mid-batch leaves the message for another; the
+# run claims (with leases) make a second delivery harmless. Retries are for
+# the database going away; the retry keeps the task id, so it resumes its runs.
 @shared_task(
+    bind=True,
+    acks_late=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_jitter=True,
-    max_retries=3,
+    max_retries=5,
 )
-def check_target(run_id: int) -> None:
+def check_runs(self: Any, run_ids: list[int]) -> None:
     from blcheck.monitoring import services
 
-    run = (
-        CheckRun.objects.select_related("target")
-        .filter(pk=run_id, target__is_enabled=True)
-        .first()
-    )
-    if run is None:
-        return  # deleted or disabled since it was queued
-    services.target_check(run=run)  # claims the run; a second delivery returns at once
+    claimant = self.request.id or f"local-{uuid.uuid4()}"
+    services.runs_check(run_ids=run_ids, claimant=claimant)
 
 
 @shared_task(expires=50)
@@ -30,3 +30,17 @@ def dispatch_due_checks() -> None:
     from blcheck.monitoring import services
 
     services.checks_dispatch_due()
+
+
+@shared_task(expires=50)
+def recover_stalled_runs() -> None:
+    from blcheck.monitoring import services
+
+    services.runs_recover_stalled()
+
+
+@shared_task(expires=3000)
+def prune_lookups() -> None:
+    from blcheck.monitoring import services
+
+    services.lookups_prune()

@@ -94,7 +94,15 @@ def test_roles_exist_with_their_permissions():
         )
     )
     assert {"add_target", "change_target", "delete_target", "view_lookup"} <= staff
-    assert managers == {"view_blocklist", "view_target", "view_checkrun", "view_lookup"}
+    assert managers == {
+        "view_blocklist",
+        "view_target",
+        "view_checkrun",
+        "view_lookup",
+        "view_tag",
+        "view_listing",
+        "view_listingchange",
+    }
 
 
 def test_forged_post_without_csrf_token_is_refused(manager, it_staff):

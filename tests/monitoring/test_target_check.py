@@ -14,11 +14,17 @@ from tests.factories import BlocklistFactory, CheckRunFactory, TargetFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
 
 
+def check(run, claimant="test-task"):
+    """Run one CheckRun through the service the worker task calls."""
+    done = services.runs_check(run_ids=[run.pk], claimant=claimant)
+    return done[0] if done else None
+
+
 def run_check(value, zones):
     for zone in zones:
         BlocklistFactory(zone=zone)
     run = CheckRunFactory(target=TargetFactory(value=value))
-    return services.target_check(run=run)
+    return check(run)
 
 
 def verdicts(run):
@@ -88,25 +94,21 @@ def test_list_without_test_points_is_trusted_without_probes(dns_server):
     BlocklistFactory(zone="flaky.dnsbl.test", has_test_points=False)
     before = len(dns_server.queries_for("flaky.dnsbl.test"))
     run = CheckRunFactory(target=TargetFactory(value="192.0.2.20"))
-    services.target_check(run=run)
+    check(run)
     assert len(dns_server.queries_for("flaky.dnsbl.test")) - before == 1
 
 
 def test_key_based_list_stays_off_without_its_key(settings):
     BlocklistFactory(zone="{key}.good.dnsbl.test", key_setting="BLCHECK_ABUSIX_KEY")
     settings.DNSBL_KEYS = {"BLCHECK_ABUSIX_KEY": ""}
-    run = services.target_check(
-        run=CheckRunFactory(target=TargetFactory(value=LISTED_IP))
-    )
+    run = check(CheckRunFactory(target=TargetFactory(value=LISTED_IP)))
     assert run.total == 0
 
 
 def test_key_based_list_is_queried_with_its_key(settings, dns_server):
     BlocklistFactory(zone="{key}.dnsbl.test", key_setting="BLCHECK_ABUSIX_KEY")
     settings.DNSBL_KEYS = {"BLCHECK_ABUSIX_KEY": "good"}
-    run = services.target_check(
-        run=CheckRunFactory(target=TargetFactory(value=LISTED_IP))
-    )
+    run = check(CheckRunFactory(target=TargetFactory(value=LISTED_IP)))
     assert list(run.lookups.values_list("query_name", "verdict")) == [
         ("66.2.0.192.good.dnsbl.test", "listed")
     ]
@@ -115,14 +117,14 @@ def test_key_based_list_is_queried_with_its_key(settings, dns_server):
 def test_ipv6_target_is_not_asked_of_ipv4_only_lists(dns_server):
     BlocklistFactory(zone="good.dnsbl.test")  # IPv4 only
     run = CheckRunFactory(target=TargetFactory(value="2001:db8::1"))
-    assert services.target_check(run=run).total == 0
+    assert check(run).total == 0
 
 
 def test_range_checks_every_address_on_every_fitting_list():
     BlocklistFactory(zone="good.dnsbl.test")
     BlocklistFactory(zone="v6only.dnsbl.test", has_ipv4=False, has_ipv6=True)
     run = CheckRunFactory(target=TargetFactory(value="192.0.2.64/30", kind="range"))
-    run = services.target_check(run=run)
+    run = check(run)
     assert run.total == run.done == 4
     assert list(
         run.lookups.filter(verdict="listed").values_list("subject", flat=True)
@@ -132,8 +134,8 @@ def test_range_checks_every_address_on_every_fitting_list():
 def test_a_claimed_run_is_not_run_twice():
     BlocklistFactory(zone="good.dnsbl.test")
     run = CheckRunFactory(target=TargetFactory(value=LISTED_IP))
-    assert services.target_check(run=run) is not None
-    assert services.target_check(run=run) is None
+    assert check(run) is not None
+    assert check(run) is None
     assert Lookup.objects.count() == 1
 
 

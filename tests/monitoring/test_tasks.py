@@ -6,7 +6,7 @@ import pytest
 
 from blcheck.monitoring import services
 from blcheck.monitoring.models import CheckRun, Lookup
-from blcheck.monitoring.tasks import check_target
+from blcheck.monitoring.tasks import check_runs
 from tests.conftest import LISTED_IP
 from tests.factories import TargetFactory
 
@@ -44,8 +44,8 @@ def test_duplicate_delivery_writes_nothing_twice(celery_worker, test_blocklists)
     run = CheckRun.objects.create(
         target=TargetFactory(value=LISTED_IP), trigger="manual"
     )
-    check_target.delay(run.pk)
-    check_target.delay(run.pk)
+    check_runs.delay([run.pk])
+    check_runs.delay([run.pk])
     wait_for_run(run)
     time.sleep(0.5)  # let the second message be consumed too
     assert Lookup.objects.count() == 2
@@ -53,4 +53,4 @@ def test_duplicate_delivery_writes_nothing_twice(celery_worker, test_blocklists)
 
 
 def test_task_for_a_deleted_run_returns_quietly(celery_worker):
-    check_target.apply(args=[999_999]).get()
+    check_runs.apply(args=[[999_999]]).get()

@@ -1,0 +1,367 @@
+"""Running checks: claim runs, ask the engine, record lookups and listing flips.
+
+A task hands in a batch of run ids. Each run is claimed with a conditional
+UPDATE that also takes a lease; the lease is renewed after every recorded
+step, so a worker killed mid-run leaves a run whose lease runs out, and
+runs_recover_stalled queues it again. A resumed run asks only the pairs it has
+not recorded yet: no lookup is written twice and none is missing.
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from blcheck.core.broker import redis_client
+from blcheck.monitoring import dnsbl, engine, politeness
+from blcheck.monitoring.models import (
+    Blocklist,
+    CheckRun,
+    Listing,
+    ListingChange,
+    Lookup,
+    Target,
+)
+from blcheck.monitoring.services.blocklists import blocklists_usable
+from blcheck.monitoring.services.targets import QUEUED_TOO_LONG, _enqueue
+from blcheck.monitoring.targets import TargetError, parse_target
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=90)  # renewed after each step, which takes seconds
+MAX_ATTEMPTS = 5
+HEALTH_KEY = "blcheck:health:{zone}:{kind}"
+
+
+@dataclass
+class _Work:
+    """A claimed run and the pairs it still has to ask."""
+
+    run: CheckRun
+    pairs: list[tuple[str, engine.ListSpec]]
+
+
+def runs_claim(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
+    """Claim the queued runs, those whose lease ran out, and our own (a retry)."""
+    now = timezone.now()
+    claimable = (
+        Q(status=CheckRun.Status.QUEUED)
+        | Q(status=CheckRun.Status.RUNNING, lease_until__lt=now)
+        | Q(status=CheckRun.Status.RUNNING, claimed_by=claimant)
+    )
+    won = [
+        run_id
+        for run_id in run_ids
+        if CheckRun.objects.filter(claimable, pk=run_id).update(
+            status=CheckRun.Status.RUNNING,
+            claimed_by=claimant,
+            lease_until=now + LEASE,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            attempts=F("attempts") + 1,
+        )
+    ]
+    return list(CheckRun.objects.select_related("target").filter(pk__in=won))
+
+
+def _plan(run: CheckRun, blocklists: dict[engine.ListSpec, Blocklist]) -> _Work:
+    """Every pair of the run, less those a previous attempt already recorded."""
+    parsed = parse_target(run.target.value, max_range_size=settings.MAX_RANGE_SIZE)
+    pairs = [
+        (subject, spec)
+        for subject in parsed.subjects()
+        for spec in blocklists
+        if spec.fits(subject)
+    ]
+    recorded = set(run.lookups.values_list("subject", "blocklist_id"))
+    todo = [(s, spec) for s, spec in pairs if (s, blocklists[spec].pk) not in recorded]
+    CheckRun.objects.filter(pk=run.pk).update(total=len(pairs))
+    return _Work(run, todo)
+
+
+def _cached_health(needed: set[tuple[engine.ListSpec, str]]) -> engine.HealthMap:
+    seconds = settings.PROBE_CACHE_SECONDS
+    if not seconds or not needed:
+        return {}
+    keys = [HEALTH_KEY.format(zone=spec.zone, kind=kind) for spec, kind in needed]
+    try:
+        values = redis_client().mget(keys)
+    except redis.RedisError:
+        return {}
+    return {
+        (spec.zone, kind): dnsbl.Health(
+            value.decode() if isinstance(value, bytes) else value
+        )
+        for (spec, kind), value in zip(needed, values, strict=True)
+        if value is not None
+    }
+
+
+def _store_health(health: engine.HealthMap) -> None:
+    seconds = settings.PROBE_CACHE_SECONDS
+    if not seconds or not health:
+        return
+    try:
+        with redis_client().pipeline() as pipe:
+            for (zone, kind), state in health.items():
+                pipe.set(
+                    HEALTH_KEY.format(zone=zone, kind=kind), state.value, ex=seconds
+                )
+            pipe.execute()
+    except redis.RedisError:
+        log.warning("probe cache: Redis unreachable", exc_info=True)
+
+
+def _probe(
+    runner: asyncio.Runner,
+    needed: set[tuple[engine.ListSpec, str]],
+    options: engine.Options,
+    blocklists: dict[engine.ListSpec, Blocklist],
+) -> engine.HealthMap:
+    """Probe results of the last few minutes are shared by all workers."""
+    health = _cached_health(needed)
+    missing = {(spec, kind) for spec, kind in needed if (spec.zone, kind) not in health}
+    fresh = runner.run(engine.probe(missing, options)) if missing else {}
+    _store_health(fresh)
+    _record_health(fresh, blocklists)
+    return {**health, **fresh}
+
+
+def _record_health(
+    health: engine.HealthMap, blocklists: dict[engine.ListSpec, Blocklist]
+) -> None:
+    """Keep each probed list's result where staff see it (the worst kind wins)."""
+    now = timezone.now()
+    for spec, blocklist in blocklists.items():
+        states = [h for (zone, _), h in health.items() if zone == spec.zone]
+        if states:
+            worst = next(
+                (h for h in states if h is not dnsbl.Health.OK), dnsbl.Health.OK
+            )
+            Blocklist.objects.filter(pk=blocklist.pk).update(
+                health=worst.value, health_checked_at=now
+            )
+
+
+def runs_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
+    """Claim and complete a batch of runs on one event loop; returns those done."""
+    runs = runs_claim(run_ids=run_ids, claimant=claimant)
+    if not runs:
+        return []
+    blocklists = blocklists_usable()
+    work = []
+    for run in runs:
+        try:
+            work.append(_plan(run, blocklists))
+        except TargetError as exc:  # a target edited into garbage since
+            _fail(run, str(exc))
+    limiter = politeness.limiter_for({spec.zone: spec.qps for spec in blocklists})
+    options = engine.Options(limiter=limiter)
+    steps = [(item.run, pair) for item in work for pair in item.pairs]
+    with asyncio.Runner() as runner:
+        health = _probe(
+            runner, engine.needed_probes([p for _, p in steps]), options, blocklists
+        )
+        size = settings.CHECK_STEP
+        for start in range(0, len(steps), size):
+            step = steps[start : start + size]
+            results = runner.run(engine.look_up([p for _, p in step], health, options))
+            _record(step, results, blocklists, claimant)
+    return [_finish(item.run) for item in work]
+
+
+def _record(
+    step: Sequence[tuple[CheckRun, tuple[str, engine.ListSpec]]],
+    results: Sequence[engine.Result],
+    blocklists: dict[engine.ListSpec, Blocklist],
+    claimant: str,
+) -> None:
+    now = timezone.now()
+    lookups = [
+        Lookup(
+            run=run,
+            target_id=run.target_id,
+            blocklist=blocklists[result.list],
+            subject=result.subject,
+            query_name=result.qname,
+            verdict=result.reading.verdict.value,
+            codes=list(result.reading.codes),
+            reason=result.reason,
+            error=result.reading.error.value if result.reading.error else "",
+            rcode=result.answer.rcode if result.answer.failure is None else "",
+            ttl=result.answer.ttl,
+            resolver=result.answer.resolver,
+            elapsed_ms=result.answer.elapsed_ms,
+            checked_at=now,
+        )
+        for (run, _), result in zip(step, results, strict=True)
+    ]
+    per_run: dict[int, int] = {}
+    for lookup in lookups:
+        per_run[lookup.run_id] = per_run.get(lookup.run_id, 0) + 1
+    with transaction.atomic():
+        # The unique (run, list, subject) constraint makes a re-delivery a no-op.
+        Lookup.objects.bulk_create(lookups, ignore_conflicts=True)
+        listings_apply(lookups=lookups, now=now)
+        for run_id, count in per_run.items():
+            CheckRun.objects.filter(pk=run_id, claimed_by=claimant).update(
+                done=F("done") + count, lease_until=now + LEASE
+            )
+
+
+def listings_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
+    """Move each (target, list, subject) to what its lookup says; log every flip.
+
+    An error changes nothing but last_error: the last known state stands.
+    """
+    keys = {(x.target_id, x.blocklist_id, x.subject) for x in lookups}
+    existing = {
+        (x.target_id, x.blocklist_id, x.subject): x
+        for x in Listing.objects.filter(
+            target_id__in={k[0] for k in keys},
+            blocklist_id__in={k[1] for k in keys},
+            subject__in={k[2] for k in keys},
+        )
+    }
+    old_keys = set(existing)
+    new: list[Listing] = []
+    flips = []
+    for lookup in lookups:
+        key = (lookup.target_id, lookup.blocklist_id, lookup.subject)
+        listing = existing.get(key)
+        if listing is None:
+            listing = Listing(
+                target_id=key[0],
+                blocklist_id=key[1],
+                subject=key[2],
+                last_checked_at=now,
+                last_changed_at=now,
+            )
+            existing[key] = listing
+            new.append(listing)
+        listing.last_checked_at = now
+        if lookup.verdict == Lookup.Verdict.ERROR:
+            listing.last_error = lookup.error
+            continue
+        listing.last_error = ""
+        is_listed = lookup.verdict == Lookup.Verdict.LISTED
+        if is_listed:
+            listing.codes, listing.reason = lookup.codes, lookup.reason
+        if is_listed != listing.is_listed or (
+            is_listed and listing.listed_since is None
+        ):
+            listing.is_listed = is_listed
+            listing.listed_since = now if is_listed else None
+            listing.last_changed_at = now
+            listing.change_count += 1
+            kind = (
+                ListingChange.Kind.LISTED if is_listed else ListingChange.Kind.CLEARED
+            )
+            flips.append((listing, kind, lookup))
+    Listing.objects.bulk_create(new)
+    Listing.objects.bulk_update(
+        [existing[key] for key in old_keys & keys],
+        [
+            "is_listed",
+            "codes",
+            "reason",
+            "listed_since",
+            "last_checked_at",
+            "last_changed_at",
+            "last_error",
+            "change_count",
+        ],
+    )
+    ListingChange.objects.bulk_create(
+        [
+            ListingChange(
+                listing=listing,
+                kind=kind,
+                at=now,
+                run_id=lookup.run_id,
+                codes=lookup.codes,
+                reason=lookup.reason,
+            )
+            for listing, kind, lookup in flips
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _finish(run: CheckRun) -> CheckRun:
+    """Counts come from the recorded rows, so a resumed run counts each pair once."""
+    now = timezone.now()
+    counts = run.lookups.aggregate(
+        done=Count("pk"),
+        listed=Count("pk", filter=Q(verdict=Lookup.Verdict.LISTED)),
+        errors=Count("pk", filter=Q(verdict=Lookup.Verdict.ERROR)),
+    )
+    with transaction.atomic():
+        CheckRun.objects.filter(pk=run.pk).update(
+            status=CheckRun.Status.FINISHED,
+            finished_at=now,
+            lease_until=None,
+            done=counts["done"],
+            listed_count=counts["listed"],
+            error_count=counts["errors"],
+        )
+        Target.objects.filter(pk=run.target_id).update(last_checked_at=now)
+    run.refresh_from_db()
+    return run
+
+
+def _fail(run: CheckRun, why: str) -> None:
+    CheckRun.objects.filter(pk=run.pk).update(
+        status=CheckRun.Status.FAILED,
+        failure=why[:2000],
+        finished_at=timezone.now(),
+        lease_until=None,
+    )
+
+
+def runs_recover_stalled(*, now: datetime | None = None) -> int:
+    """Queue again runs whose worker died or whose message was lost.
+
+    Both show as a lease that ran out: a running run renews its lease after
+    every step, and a queued run's lease is the time it may wait for a worker.
+    """
+    now = now or timezone.now()
+    expired = CheckRun.objects.filter(
+        status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING],
+        lease_until__lt=now,
+    )
+    gave_up = expired.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=CheckRun.Status.FAILED,
+        finished_at=now,
+        lease_until=None,
+        failure=f"gave up after {MAX_ATTEMPTS} attempts",
+    )
+    if gave_up:
+        log.warning("gave up on %s runs after %s attempts", gave_up, MAX_ATTEMPTS)
+    requeued = []
+    for run in expired.only("pk", "status", "lease_until"):
+        # Conditional: a worker renewing the lease right now keeps its run.
+        if CheckRun.objects.filter(pk=run.pk, lease_until=run.lease_until).update(
+            status=CheckRun.Status.QUEUED,
+            claimed_by="",
+            lease_until=now + QUEUED_TOO_LONG,
+        ):
+            requeued.append(run.pk)
+    if requeued:
+        with transaction.atomic():
+            _enqueue(requeued)
+    return len(requeued)
+
+
+def lookups_prune(*, now: datetime | None = None) -> int:
+    """Delete lookups older than the retention window; listings stay forever."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.LOOKUP_RETENTION_DAYS)
+    deleted, _ = Lookup.objects.filter(checked_at__lt=cutoff).delete()
+    return deleted

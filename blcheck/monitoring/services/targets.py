@@ -1,0 +1,97 @@
+"""Writes for targets: register them, ask for checks, dispatch what is due."""
+
+import functools
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from blcheck.monitoring.models import CheckRun, Target
+from blcheck.monitoring.targets import ParsedTarget
+
+QUEUED_TOO_LONG = timedelta(minutes=5)  # a queued run's message was probably lost
+
+
+def target_create(
+    *,
+    parsed: ParsedTarget,
+    label: str,
+    by: User | None,
+    check_interval_minutes: int | None = None,
+) -> Target:
+    """Register a target; its first scheduled check is due at once."""
+    return Target.objects.create(
+        value=parsed.value,
+        kind=parsed.kind.value,
+        label=label,
+        owner=by,
+        check_interval_minutes=check_interval_minutes
+        or settings.DEFAULT_CHECK_INTERVAL_MINUTES,
+        next_check_at=timezone.now(),
+    )
+
+
+def _enqueue(run_ids: Sequence[int]) -> None:
+    """Send the runs to the workers in batches, once the rows are committed."""
+    from blcheck.monitoring.tasks import check_runs as check_runs_task
+
+    size = settings.DISPATCH_BATCH
+    for start in range(0, len(run_ids), size):
+        batch = list(run_ids[start : start + size])
+        transaction.on_commit(functools.partial(check_runs_task.delay, batch))
+
+
+def runs_create(
+    *, targets: Iterable[Target], by: User | None, trigger: str
+) -> list[CheckRun]:
+    """Queue one run per target, sharing a group for progress; enqueue after commit."""
+    group = uuid.uuid4()
+    # A queued run's lease is how long it may wait for a worker before
+    # runs_recover_stalled sends it again (its message may have been lost).
+    lease = timezone.now() + QUEUED_TOO_LONG
+    with transaction.atomic():
+        runs = CheckRun.objects.bulk_create(
+            CheckRun(
+                target=t,
+                trigger=trigger,
+                requested_by=by,
+                group=group,
+                lease_until=lease,
+            )
+            for t in targets
+        )
+        _enqueue([run.pk for run in runs])
+    return runs
+
+
+def target_request_check(
+    *, target: Target, by: User | None, trigger: str = CheckRun.Trigger.MANUAL
+) -> CheckRun:
+    """Queue a run of one target now."""
+    (run,) = runs_create(targets=[target], by=by, trigger=trigger)
+    return run
+
+
+def checks_dispatch_due(*, now: datetime | None = None) -> int:
+    """Claim every due target and queue its run; safe beside other dispatchers.
+
+    The claim moves next_check_at forward only where it still holds the value
+    read (a conditional UPDATE), so two dispatchers never queue a target twice.
+    """
+    now = now or timezone.now()
+    due = Target.objects.filter(is_enabled=True, next_check_at__lte=now)
+    claimed: list[Target] = []
+    for target in due.only("pk", "next_check_at", "check_interval_minutes"):
+        next_at = now + timedelta(minutes=target.check_interval_minutes)
+        won = Target.objects.filter(
+            pk=target.pk, next_check_at=target.next_check_at
+        ).update(next_check_at=next_at)
+        if won:
+            claimed.append(target)
+    if claimed:
+        runs_create(targets=claimed, by=None, trigger=CheckRun.Trigger.SCHEDULE)
+    return len(claimed)
