@@ -31,9 +31,9 @@ def wait_for_redis(url: str, seconds: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def embedded_redis() -> Iterator[str]:
-    """Start redis-server on a free loopback port; stop it afterwards."""
-    port = _free_port()
+def embedded_redis(port: int | None = None) -> Iterator[str]:
+    """Start redis-server on a (free) loopback port; stop it afterwards."""
+    port = port or _free_port()
     with tempfile.TemporaryDirectory(prefix="blcheck-redis-") as workdir:
         process = subprocess.Popen(
             [
@@ -56,5 +56,6 @@ def embedded_redis() -> Iterator[str]:
             wait_for_redis(url)
             yield url
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
             process.wait(timeout=10)
