@@ -89,6 +89,19 @@ def in_django(env: dict[str, str], code: str) -> None:
     )
 
 
+def request_checks(env: dict[str, str], *targets: Target) -> None:
+    """Ask for checks as the web would, through the worker's broker."""
+    lines = [
+        f"services.target_request_check(target=Target.objects.get(pk={t.pk}), by=None)"
+        for t in targets
+    ]
+    in_django(
+        env,
+        "from blcheck.monitoring import services\n"
+        "from blcheck.monitoring.models import Target\n" + "\n".join(lines),
+    )
+
+
 def wait_for(predicate, seconds: float = 30, what: str = "condition"):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -131,13 +144,7 @@ def test_worker_killed_mid_run_completes_after_restart(
     env = worker_env(redis_url, dns_server.address)
     worker = start_worker(env)
     try:
-        in_django(
-            env,
-            f"from blcheck.monitoring import services\n"
-            f"from blcheck.monitoring.models import Target\n"
-            f"services.target_request_check(target=Target.objects.get(pk={target.pk}),"
-            f" by=None)",
-        )
+        request_checks(env, target)
         run = CheckRun.objects.get(target=target)
         wait_for(
             lambda: CheckRun.objects.filter(pk=run.pk, done__gte=STEP).exists(),
@@ -174,13 +181,7 @@ def test_redis_restarted_mid_run_loses_no_run(dns_server, slow_list, target):
         env = worker_env(url, dns_server.address)
         worker = start_worker(env)
         try:
-            in_django(
-                env,
-                "from blcheck.monitoring import services\n"
-                "from blcheck.monitoring.models import Target\n"
-                f"services.target_request_check(target=Target.objects.get(pk={target.pk}), by=None)\n"
-                f"services.target_request_check(target=Target.objects.get(pk={other.pk}), by=None)",
-            )
+            request_checks(env, target, other)
             first = CheckRun.objects.get(target=target)
             second = CheckRun.objects.get(target=other)
             wait_for(
@@ -255,13 +256,7 @@ def test_database_briefly_unreachable_retries_and_writes_nothing_half(
     env = worker_env(redis_url, dns_server.address) | {"BLCHECK_SQLITE_TIMEOUT": "0.5"}
     worker = start_worker(env)
     try:
-        in_django(
-            env,
-            "from blcheck.monitoring import services\n"
-            "from blcheck.monitoring.models import Target\n"
-            f"services.target_request_check(target=Target.objects.get(pk={target.pk}),"
-            " by=None)",
-        )
+        request_checks(env, target)
         run = CheckRun.objects.get(target=target)
         wait_for(
             lambda: CheckRun.objects.filter(pk=run.pk, done__gte=STEP).exists(),
