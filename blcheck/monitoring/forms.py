@@ -1,3 +1,5 @@
+import csv
+import io
 from typing import Any
 
 from django import forms
@@ -8,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from blcheck.monitoring.catalog import retired_zones
 from blcheck.monitoring.models import Blocklist, Target
-from blcheck.monitoring.targets import Message, ParsedTarget, TargetError, parse_target
+from blcheck.monitoring.targets import (
+    Message,
+    ParsedTarget,
+    TargetError,
+    parse_bulk_csv,
+    parse_bulk_lines,
+    parse_target,
+)
 
 
 def translated(message: Message) -> str:
@@ -58,12 +67,123 @@ class TargetForm(forms.Form):
             )
         return parsed
 
+    tags = forms.CharField(
+        label=_("Tags"),
+        max_length=500,
+        required=False,
+        help_text=_("Comma-separated, e.g. tokyo, outbound"),
+    )
+
+    def clean_tags(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
     def service_kwargs(self) -> dict[str, Any]:
         return {
             "parsed": self.cleaned_data["value"],
             "label": self.cleaned_data["label"],
             "check_interval_minutes": self.cleaned_data["check_interval_minutes"],
+            "tags": self.cleaned_data["tags"],
         }
+
+
+MAX_UPLOAD_BYTES = 1024 * 1024
+
+
+class BulkTargetForm(forms.Form):
+    """Many targets at once, pasted or as CSV; any bad line saves nothing."""
+
+    lines = forms.CharField(
+        label=_("Targets, one per line"),
+        required=False,
+        max_length=MAX_UPLOAD_BYTES,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text=_(
+            "An address, range or domain, then an optional label. # starts a comment."
+        ),
+    )
+    csv_file = forms.FileField(
+        label=_("Or a CSV file"),
+        required=False,
+        help_text=_(
+            "Header row: value, label, tags (separated by ;), interval (minutes)."
+        ),
+    )
+    check_interval_minutes = forms.IntegerField(
+        label=_("Check every (minutes)"),
+        min_value=5,
+        max_value=7 * 24 * 60,
+        initial=lambda: settings.DEFAULT_CHECK_INTERVAL_MINUTES,
+    )
+
+    def clean_csv_file(self) -> list[dict[str, str]] | None:
+        upload = self.cleaned_data.get("csv_file")
+        if upload is None:
+            return None
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 1 MiB."))
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "value" not in [
+            f.strip() for f in reader.fieldnames
+        ]:
+            raise forms.ValidationError(
+                _("The first row must name the columns, with value.")
+            )
+        return [
+            {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+            for row in reader
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        lines, records = data.get("lines") or "", data.get("csv_file")
+        if self.errors:
+            return data
+        limit = settings.MAX_RANGE_SIZE
+        if records is not None:
+            rows, errors = parse_bulk_csv(records, max_range_size=limit)
+        else:
+            rows, errors = parse_bulk_lines(lines, max_range_size=limit)
+        known = set(
+            Target.objects.filter(value__in=[r.target.value for r in rows]).values_list(
+                "value", flat=True
+            )
+        )
+        messages = [
+            _line_message(e.line, e.text, translated(e.message)) for e in errors
+        ]
+        messages += [
+            _line_message(
+                r.line,
+                r.target.value,
+                gettext("%(value)s is already monitored.") % {"value": r.target.value},
+            )
+            for r in rows
+            if r.target.value in known
+        ]
+        if not rows and not messages:
+            messages.append(gettext("Paste at least one target or choose a CSV file."))
+        if messages:
+            raise forms.ValidationError(messages)
+        data["rows"] = rows
+        return data
+
+
+def _line_message(line: int, text: str, message: str) -> str:
+    if not line:
+        return message
+    return gettext("Line %(line)s (%(text)s): %(message)s") % {
+        "line": line,
+        "text": text[:60],
+        "message": message,
+    }
+
+
+class CheckManyForm(forms.Form):
+    tag = forms.CharField(required=False, max_length=50)
 
 
 KIND_CHOICES = [("ipv4", "IPv4"), ("ipv6", "IPv6"), ("domain", _("Domains"))]

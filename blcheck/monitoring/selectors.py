@@ -11,12 +11,18 @@ from blcheck.monitoring.models import (
     Listing,
     ListingChange,
     Lookup,
+    Tag,
     Target,
 )
 
 
-def target_list() -> QuerySet[Target]:
-    return Target.objects.select_related("owner").order_by("value")
+def target_list(*, tag: str | None = None) -> QuerySet[Target]:
+    targets = Target.objects.prefetch_related("tags").order_by("value")
+    return targets.filter(tags__name=tag) if tag else targets
+
+
+def tag_list() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")
 
 
 def run_latest(target: Target) -> CheckRun | None:

@@ -161,3 +161,107 @@ def parse_target(text: str, *, max_range_size: int) -> ParsedTarget:
     except ValueError:
         return _parse_domain(text)
     return ParsedTarget(Kind.ADDRESS, str(address), _address_warnings(address))
+
+
+# --- bulk input -------------------------------------------------------------
+
+MAX_BULK_LINES = 5000
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    line: int
+    target: ParsedTarget
+    label: str = ""
+    tags: tuple[str, ...] = ()
+    interval: int | None = None
+
+
+@dataclass(frozen=True)
+class BulkError:
+    line: int
+    text: str
+    message: Message
+
+
+def _bulk_fields(line: str) -> tuple[str, str]:
+    """ "192.0.2.1 outbound MX" or "192.0.2.1, outbound MX": target and label."""
+    value, _, label = line.replace(",", " ", 1).partition(" ")
+    return value, label.strip()
+
+
+def parse_bulk_lines(
+    text: str, *, max_range_size: int
+) -> tuple[list[BulkRow], list[BulkError]]:
+    """Pasted lines: a target and an optional label each; # starts a comment."""
+    records = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            value, label = _bulk_fields(line)
+            records.append((number, raw, {"value": value, "label": label}))
+    return _bulk_rows(records, max_range_size)
+
+
+def parse_bulk_csv(
+    rows: list[dict[str, str]], *, max_range_size: int
+) -> tuple[list[BulkRow], list[BulkError]]:
+    """CSV records with a header: value (required), label, tags (;), interval."""
+    records = [
+        (number, ",".join(r.values()), r) for number, r in enumerate(rows, start=2)
+    ]
+    return _bulk_rows(records, max_range_size)
+
+
+def _bulk_rows(
+    records: list[tuple[int, str, dict[str, str]]], max_range_size: int
+) -> tuple[list[BulkRow], list[BulkError]]:
+    if len(records) > MAX_BULK_LINES:
+        message = Message(
+            gettext_noop("%(count)s targets at once; the limit is %(limit)s."),
+            {"count": f"{len(records):,}", "limit": f"{MAX_BULK_LINES:,}"},
+        )
+        return [], [BulkError(0, "", message)]
+    rows: list[BulkRow] = []
+    errors: list[BulkError] = []
+    seen: dict[str, int] = {}  # value -> first line
+    for number, raw, fields in records:
+        try:
+            parsed = parse_target(
+                fields.get("value") or "", max_range_size=max_range_size
+            )
+            interval = _interval(fields.get("interval") or "")
+        except TargetError as exc:
+            errors.append(BulkError(number, raw.strip(), exc.message))
+            continue
+        if parsed.value in seen:
+            errors.append(
+                BulkError(
+                    number,
+                    raw.strip(),
+                    Message(
+                        gettext_noop("%(value)s is already on line %(line)s."),
+                        {"value": parsed.value, "line": seen[parsed.value]},
+                    ),
+                )
+            )
+            continue
+        seen[parsed.value] = number
+        tags = tuple(
+            t.strip() for t in (fields.get("tags") or "").split(";") if t.strip()
+        )
+        rows.append(
+            BulkRow(number, parsed, (fields.get("label") or "")[:100], tags, interval)
+        )
+    return rows, errors
+
+
+def _interval(text: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or not 5 <= int(text) <= 7 * 24 * 60:
+        raise TargetError(
+            gettext_noop("'%(text)s' is not a check interval in minutes (5 to 10080)."),
+            text=text,
+        )
+    return int(text)

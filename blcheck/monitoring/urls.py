@@ -8,6 +8,8 @@ urlpatterns = [
     # targets/
     path("targets/", views.target_list, name="target-list"),
     path("targets/new/", views.target_create, name="target-create"),
+    path("targets/bulk/", views.target_bulk, name="target-bulk"),
+    path("targets/check/", views.target_check_many, name="target-check-many"),
     path("targets/<int:pk>/", views.target_detail, name="target-detail"),
     path("targets/<int:pk>/check/", views.target_check_now, name="target-check-now"),
     # lists/
@@ -16,4 +18,5 @@ urlpatterns = [
     path("lists/<int:pk>/edit/", views.blocklist_edit, name="blocklist-edit"),
     # runs/
     path("runs/<int:pk>/", views.run_progress, name="run-detail"),
+    path("runs/groups/<uuid:group>/", views.group_progress, name="group-progress"),
 ]

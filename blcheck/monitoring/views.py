@@ -1,7 +1,10 @@
+from uuid import UUID
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blcheck.core.access import acting_user, editor_required, viewer_required
@@ -10,6 +13,8 @@ from blcheck.monitoring import selectors, services
 from blcheck.monitoring.forms import (
     BlocklistCreateForm,
     BlocklistForm,
+    BulkTargetForm,
+    CheckManyForm,
     TargetForm,
     translated,
 )
@@ -19,8 +24,70 @@ from blcheck.monitoring.models import Blocklist, CheckRun, Target
 @require_GET
 @viewer_required
 def target_list(request: HttpRequest) -> HttpResponse:
+    tag = request.GET.get("tag") or None
     return render(
-        request, "monitoring/target_list.html", {"targets": selectors.target_list()}
+        request,
+        "monitoring/target_list.html",
+        {
+            "targets": selectors.target_list(tag=tag),
+            "tags": selectors.tag_list(),
+            "tag": tag,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def target_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkTargetForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        targets = services.targets_bulk_create(
+            rows=form.cleaned_data["rows"],
+            by=acting_user(request),
+            default_interval=form.cleaned_data["check_interval_minutes"],
+        )
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s target added.", "%(count)s targets added.", len(targets)
+            )
+            % {"count": len(targets)},
+        )
+        return redirect("monitoring:target-list")
+    status = 422 if form.is_bound else 200
+    return render(request, "monitoring/target_bulk.html", {"form": form}, status=status)
+
+
+@require_POST
+@editor_required
+def target_check_many(request: HttpRequest) -> HttpResponse:
+    form = CheckManyForm(request.POST)
+    tag = form.cleaned_data["tag"] if form.is_valid() else None
+    targets = services.targets_for_tag(tag or None)
+    if not targets:
+        messages.warning(request, _("No enabled target to check."))
+        return redirect("monitoring:target-list")
+    runs = services.runs_create(
+        targets=targets, by=acting_user(request), trigger=CheckRun.Trigger.MANUAL
+    )
+    return redirect("monitoring:group-progress", group=runs[0].group)
+
+
+@require_GET
+@viewer_required
+def group_progress(request: HttpRequest, group: UUID) -> HttpResponse:
+    progress = selectors.group_progress(group)
+    if not progress["runs"]:
+        raise Http404
+    percent = 100 * progress["done"] // progress["total"] if progress["total"] else 0
+    return render_page_or_partial(
+        request,
+        "monitoring/group_progress.html",
+        "monitoring/partials/group_progress.html",
+        {"group": group, "progress": progress, "percent": percent},
     )
 
 
@@ -45,13 +112,19 @@ def target_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 @viewer_required
 def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    target = get_object_or_404(Target, pk=pk)
+    target = get_object_or_404(Target.objects.prefetch_related("tags"), pk=pk)
     run = selectors.run_latest(target)
     lookups = selectors.run_lookups(run) if run else []
     return render(
         request,
         "monitoring/target_detail.html",
-        {"target": target, "run": run, "lookups": lookups},
+        {
+            "target": target,
+            "run": run,
+            "lookups": lookups,
+            "listed_now": selectors.listing_current(target=target),
+            "episodes": selectors.listing_episodes(target=target)[:50],
+        },
     )
 
 

@@ -21,6 +21,8 @@ from blcheck.monitoring.services.targets import (
     runs_create,
     target_create,
     target_request_check,
+    targets_bulk_create,
+    targets_for_tag,
 )
 
 __all__ = [
@@ -40,4 +42,6 @@ __all__ = [
     "runs_recover_stalled",
     "target_create",
     "target_request_check",
+    "targets_bulk_create",
+    "targets_for_tag",
 ]

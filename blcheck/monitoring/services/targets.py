@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from blcheck.monitoring.models import CheckRun, Target
-from blcheck.monitoring.targets import ParsedTarget
+from blcheck.monitoring.models import CheckRun, Tag, Target
+from blcheck.monitoring.targets import BulkRow, ParsedTarget
 
 QUEUED_TOO_LONG = timedelta(minutes=5)  # a queued run's message was probably lost
 
@@ -22,17 +22,22 @@ def target_create(
     label: str,
     by: User | None,
     check_interval_minutes: int | None = None,
+    tags: Sequence[str] = (),
 ) -> Target:
     """Register a target; its first scheduled check is due at once."""
-    return Target.objects.create(
-        value=parsed.value,
-        kind=parsed.kind.value,
-        label=label,
-        owner=by,
-        check_interval_minutes=check_interval_minutes
-        or settings.DEFAULT_CHECK_INTERVAL_MINUTES,
-        next_check_at=timezone.now(),
-    )
+    with transaction.atomic():
+        target = Target.objects.create(
+            value=parsed.value,
+            kind=parsed.kind.value,
+            label=label,
+            owner=by,
+            check_interval_minutes=check_interval_minutes
+            or settings.DEFAULT_CHECK_INTERVAL_MINUTES,
+            next_check_at=timezone.now(),
+        )
+        if tags:
+            target.tags.add(*tags_for(tags))
+    return target
 
 
 def _enqueue(run_ids: Sequence[int]) -> None:
@@ -95,3 +100,39 @@ def checks_dispatch_due(*, now: datetime | None = None) -> int:
     if claimed:
         runs_create(targets=claimed, by=None, trigger=CheckRun.Trigger.SCHEDULE)
     return len(claimed)
+
+
+def tags_for(names: Iterable[str]) -> list[Tag]:
+    """The named tags, created when new."""
+    return [
+        Tag.objects.get_or_create(name=name[:50])[0] for name in dict.fromkeys(names)
+    ]
+
+
+def targets_bulk_create(
+    *, rows: Sequence[BulkRow], by: User | None, default_interval: int | None = None
+) -> list[Target]:
+    """Register many targets at once: all of them, or (on any error) none."""
+    now = timezone.now()
+    interval = default_interval or settings.DEFAULT_CHECK_INTERVAL_MINUTES
+    with transaction.atomic():
+        targets = Target.objects.bulk_create(
+            Target(
+                value=row.target.value,
+                kind=row.target.kind.value,
+                label=row.label,
+                owner=by,
+                check_interval_minutes=row.interval or interval,
+                next_check_at=now,
+            )
+            for row in rows
+        )
+        for target, row in zip(targets, rows, strict=True):
+            if row.tags:
+                target.tags.add(*tags_for(row.tags))
+    return targets
+
+
+def targets_for_tag(tag: str | None) -> list[Target]:
+    targets = Target.objects.filter(is_enabled=True)
+    return list(targets.filter(tags__name=tag) if tag else targets)
