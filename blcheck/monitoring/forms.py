@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blcheck.monitoring.catalog import retired_zones
-from blcheck.monitoring.models import Blocklist, Target
+from blcheck.monitoring.models import Blocklist, NotificationPreference, Target
 from blcheck.monitoring.targets import (
     Message,
     ParsedTarget,
@@ -282,3 +282,10 @@ class BlocklistForm(forms.ModelForm):
                 code="key",
             )
         return enabled
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        formfield_callback = _https_urls
+        fields = ("is_email_on", "webhook_url")

@@ -350,3 +350,28 @@ class ListingChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class NotificationPreference(models.Model):
+    """What one person wants to hear about: new and cleared listings, lists
+    turning unhealthy, failed runs. Off until they opt in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    is_email_on = models.BooleanField(_("e-mail me"), default=False)
+    webhook_url = models.URLField(
+        _("webhook URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("Receives JSON with a Slack-compatible “text” field."),
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"notifications of {self.user}"

@@ -44,3 +44,17 @@ def prune_lookups() -> None:
     from blcheck.monitoring import services
 
     services.lookups_prune()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def notify_run(run_id: int) -> None:
+    from blcheck.monitoring.services import notifications
+
+    notifications.run_notify(run_id=run_id)
+
+
+@shared_task
+def notify_health(zones: list[list[str]]) -> None:
+    from blcheck.monitoring.services import notifications
+
+    notifications.notify(notifications.health_message([(z, r) for z, r in zones]))

@@ -16,6 +16,8 @@ urlpatterns = [
     path("lists/", views.blocklist_list, name="blocklist-list"),
     path("lists/new/", views.blocklist_create, name="blocklist-create"),
     path("lists/<int:pk>/edit/", views.blocklist_edit, name="blocklist-edit"),
+    # notifications/
+    path("notifications/", views.notification_settings, name="notification-settings"),
     # runs/
     path("runs/<int:pk>/", views.run_progress, name="run-detail"),
     path("runs/groups/<uuid:group>/", views.group_progress, name="group-progress"),

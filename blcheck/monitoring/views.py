@@ -15,10 +15,12 @@ from blcheck.monitoring.forms import (
     BlocklistForm,
     BulkTargetForm,
     CheckManyForm,
+    NotificationPreferenceForm,
     TargetForm,
     translated,
 )
 from blcheck.monitoring.models import Blocklist, CheckRun, Target
+from blcheck.monitoring.services import notifications
 
 
 @require_GET
@@ -188,5 +190,25 @@ def blocklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "monitoring/blocklist_form.html",
         {"form": form, "blocklist": blocklist},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    preference = notifications.preference_for(user)
+    data = request.POST if request.method == "POST" else None
+    form = NotificationPreferenceForm(data, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        notifications.preference_save(form=form)
+        messages.success(request, _("Notification settings saved."))
+        return redirect("monitoring:notification-settings")
+    status = 422 if form.is_bound else 200
+    return render(
+        request,
+        "monitoring/notification_settings.html",
+        {"form": form, "email": user.email},
         status=status,
     )

@@ -8,6 +8,7 @@ not recorded yet: no lookup is written twice and none is missing.
 """
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -137,17 +138,25 @@ def _probe(
 def _record_health(
     health: engine.HealthMap, blocklists: dict[engine.ListSpec, Blocklist]
 ) -> None:
-    """Keep each probed list's result where staff see it (the worst kind wins)."""
+    """Keep each probed list's result where staff see it (the worst kind wins);
+    a list that turns unhealthy is announced once, when it turns."""
     now = timezone.now()
+    turned: list[list[str]] = []  # [zone, health] pairs (JSON for the task)
     for spec, blocklist in blocklists.items():
         states = [h for (zone, _), h in health.items() if zone == spec.zone]
-        if states:
-            worst = next(
-                (h for h in states if h is not dnsbl.Health.OK), dnsbl.Health.OK
-            )
-            Blocklist.objects.filter(pk=blocklist.pk).update(
-                health=worst.value, health_checked_at=now
-            )
+        if not states:
+            continue
+        worst = next((h for h in states if h is not dnsbl.Health.OK), dnsbl.Health.OK)
+        rows = Blocklist.objects.filter(pk=blocklist.pk)
+        if rows.exclude(health=worst.value).update(health=worst.value) and (
+            worst is not dnsbl.Health.OK
+        ):
+            turned.append([blocklist.zone, worst.value])
+        rows.update(health_checked_at=now)
+    if turned:
+        from blcheck.monitoring.tasks import notify_health as notify_health_task
+
+        transaction.on_commit(functools.partial(notify_health_task.delay, turned))
 
 
 def runs_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
@@ -313,17 +322,27 @@ def _finish(run: CheckRun) -> CheckRun:
             error_count=counts["errors"],
         )
         Target.objects.filter(pk=run.target_id).update(last_checked_at=now)
+        _notify_after_commit(run.pk)
     run.refresh_from_db()
     return run
 
 
 def _fail(run: CheckRun, why: str) -> None:
-    CheckRun.objects.filter(pk=run.pk).update(
-        status=CheckRun.Status.FAILED,
-        failure=why[:2000],
-        finished_at=timezone.now(),
-        lease_until=None,
-    )
+    with transaction.atomic():
+        CheckRun.objects.filter(pk=run.pk).update(
+            status=CheckRun.Status.FAILED,
+            failure=why[:2000],
+            finished_at=timezone.now(),
+            lease_until=None,
+        )
+        _notify_after_commit(run.pk)
+
+
+def _notify_after_commit(run_id: int) -> None:
+    """One message per run, sent by a task once the run's rows are committed."""
+    from blcheck.monitoring.tasks import notify_run as notify_run_task
+
+    transaction.on_commit(functools.partial(notify_run_task.delay, run_id))
 
 
 def runs_recover_stalled(*, now: datetime | None = None) -> int:
@@ -337,14 +356,9 @@ def runs_recover_stalled(*, now: datetime | None = None) -> int:
         status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING],
         lease_until__lt=now,
     )
-    gave_up = expired.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=CheckRun.Status.FAILED,
-        finished_at=now,
-        lease_until=None,
-        failure=f"gave up after {MAX_ATTEMPTS} attempts",
-    )
-    if gave_up:
-        log.warning("gave up on %s runs after %s attempts", gave_up, MAX_ATTEMPTS)
+    for run in expired.filter(attempts__gte=MAX_ATTEMPTS):
+        log.warning("gave up on run %s after %s attempts", run.pk, MAX_ATTEMPTS)
+        _fail(run, f"gave up after {MAX_ATTEMPTS} attempts")
     requeued = []
     for run in expired.only("pk", "status", "lease_until"):
         # Conditional: a worker renewing the lease right now keeps its run.
