@@ -1,0 +1,42 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from blcheck.monitoring.services.demo import demo_seed
+
+
+class Command(BaseCommand):
+    help = "Fill the database with synthetic targets, lookups and listing episodes."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--targets", type=int, default=50)
+        parser.add_argument("--lists", type=int, default=20)
+        parser.add_argument("--days", type=int, default=30)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run even when DEBUG is off (a production database)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off: this looks like production. Add --force "
+                "to write demo data anyway.",
+                returncode=2,
+            )
+        for name in ("targets", "lists", "days"):
+            if options[name] < 1:
+                raise CommandError(f"--{name} must be at least 1", returncode=2)
+        counts = demo_seed(
+            targets=options["targets"],
+            lists=options["lists"],
+            days=options["days"],
+            seed=options["seed"],
+        )
+        self.stdout.write(
+            f"demo: {counts.targets} targets, {counts.runs} runs, {counts.lookups} "
+            f"lookups, {counts.episodes} listing episodes"
+        )

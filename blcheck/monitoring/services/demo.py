@@ -1,0 +1,215 @@
+"""Synthetic history for screenshots and load tests (`manage.py seed_demo`).
+
+Addresses come from 198.18.0.0/15 (RFC 2544 benchmarking), so demo data can
+never be mistaken for, or sent to, a real mail server.
+"""
+
+import ipaddress
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from blcheck.monitoring.models import (
+    Blocklist,
+    CheckRun,
+    Listing,
+    ListingChange,
+    Lookup,
+    Tag,
+    Target,
+)
+from blcheck.monitoring.services.blocklists import blocklists_load_catalog
+
+DEMO_NET = ipaddress.ip_network("198.18.0.0/15")
+CHUNK = 5000
+TAGS = ["tokyo", "osaka", "outbound", "marketing", "transactional"]
+
+
+@dataclass(frozen=True)
+class DemoCounts:
+    targets: int
+    runs: int
+    lookups: int
+    episodes: int
+
+
+def demo_seed(*, targets: int, lists: int, days: int, seed: int) -> DemoCounts:
+    """Targets checked daily for `days` days against `lists` catalog lists."""
+    rng = random.Random(seed)
+    if not Blocklist.objects.exists():
+        blocklists_load_catalog()
+    chosen = list(
+        Blocklist.objects.filter(is_retired=False, has_ipv4=True)
+        .exclude(key_setting__gt="")
+        .order_by("-is_enabled", "name")[:lists]
+    )
+    tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
+    with transaction.atomic():
+        made = _targets(targets, tags, rng)
+        runs, lookups, episodes = _history(made, chosen, days, rng)
+    return DemoCounts(len(made), runs, lookups, episodes)
+
+
+def _targets(count: int, tags: list[Tag], rng: random.Random) -> list[Target]:
+    taken = set(Target.objects.values_list("value", flat=True))
+    start = int(DEMO_NET.network_address) + 1 + len(taken)
+    values = [str(ipaddress.IPv4Address(start + i)) for i in range(count)]
+    made = Target.objects.bulk_create(
+        Target(
+            value=v,
+            kind=Target.Kind.ADDRESS,
+            label=f"mx-{i + 1:03d}",
+            check_interval_minutes=settings.DEFAULT_CHECK_INTERVAL_MINUTES,
+            next_check_at=timezone.now(),
+        )
+        for i, v in enumerate(values)
+        if v not in taken
+    )
+    for target in made:
+        target.tags.add(*rng.sample(tags, k=rng.randint(1, 2)))
+    return made
+
+
+def _history(
+    targets: list[Target], lists: list[Blocklist], days: int, rng: random.Random
+) -> tuple[int, int, int]:
+    """One run per target and day; some pairs get listed for a few days."""
+    now = timezone.now()
+    listed_until: dict[tuple[int, int], int] = {}  # (target, list) -> last day listed
+    states: dict[tuple[int, int], Listing] = {}
+    lookups: list[Lookup] = []
+    changes: list[Change] = []
+    run_count = episode_count = lookup_count = 0
+    for day in range(days):
+        at = now - timedelta(days=days - day)
+        runs = CheckRun.objects.bulk_create(
+            CheckRun(
+                target=t,
+                trigger=CheckRun.Trigger.SCHEDULE,
+                group=uuid.uuid4(),
+                status=CheckRun.Status.FINISHED,
+                total=len(lists),
+                done=len(lists),
+                started_at=at,
+                finished_at=at + timedelta(seconds=2),
+            )
+            for t in targets
+        )
+        run_count += len(runs)
+        for run, target in zip(runs, targets, strict=True):
+            for blocklist in lists:
+                key = (target.pk, blocklist.pk)
+                if key not in listed_until and rng.random() < 0.004:
+                    listed_until[key] = day + rng.randint(1, 5)
+                    changes.append((key, ListingChange.Kind.LISTED, day, run))
+                    episode_count += 1
+                is_listed = key in listed_until
+                if is_listed and listed_until[key] < day:
+                    del listed_until[key]
+                    changes.append((key, ListingChange.Kind.CLEARED, day, run))
+                    is_listed = False
+                lookups.append(
+                    _lookup(run, target, blocklist, at, rng, is_listed=is_listed)
+                )
+                states[key] = _state(
+                    states.get(key), target, blocklist, at, is_listed=is_listed
+                )
+            if len(lookups) >= CHUNK:
+                lookup_count += _flush(lookups)
+    lookup_count += _flush(lookups)
+    _save_listings(states, changes, now, days)
+    return run_count, lookup_count, episode_count
+
+
+def _lookup(
+    run: CheckRun,
+    target: Target,
+    blocklist: Blocklist,
+    at: datetime,
+    rng: random.Random,
+    *,
+    is_listed: bool,
+) -> Lookup:
+    failed = not is_listed and rng.random() < 0.002
+    if is_listed:
+        verdict, codes = Lookup.Verdict.LISTED, ["127.0.0.2"]
+    elif failed:
+        verdict, codes = Lookup.Verdict.ERROR, []
+    else:
+        verdict, codes = Lookup.Verdict.NOT_LISTED, []
+    reversed_ip = ".".join(reversed(target.value.split(".")))
+    return Lookup(
+        run=run,
+        target=target,
+        blocklist=blocklist,
+        subject=target.value,
+        query_name=f"{reversed_ip}.{blocklist.zone}",
+        verdict=verdict,
+        codes=codes,
+        error=Lookup.Error.TIMEOUT if failed else "",
+        rcode="" if failed else ("NOERROR" if is_listed else "NXDOMAIN"),
+        resolver="127.0.0.1:53",
+        elapsed_ms=round(rng.uniform(2, 60), 2),
+        checked_at=at,
+    )
+
+
+def _state(
+    listing: Listing | None,
+    target: Target,
+    blocklist: Blocklist,
+    at: datetime,
+    *,
+    is_listed: bool,
+) -> Listing:
+    listing = listing or Listing(
+        target=target,
+        blocklist=blocklist,
+        subject=target.value,
+        last_checked_at=at,
+        last_changed_at=at,
+    )
+    if listing.is_listed != is_listed:
+        listing.is_listed, listing.last_changed_at = is_listed, at
+        listing.listed_since = at if is_listed else None
+        listing.change_count += 1
+        listing.codes = ["127.0.0.2"] if is_listed else []
+    listing.last_checked_at = at
+    return listing
+
+
+def _flush(lookups: list[Lookup]) -> int:
+    Lookup.objects.bulk_create(lookups, batch_size=CHUNK)
+    count = len(lookups)
+    lookups.clear()
+    return count
+
+
+Change = tuple[tuple[int, int], str, int, CheckRun]  # (target, list), kind, day, run
+
+
+def _save_listings(
+    states: dict[tuple[int, int], Listing],
+    changes: list[Change],
+    now: datetime,
+    days: int,
+) -> None:
+    Listing.objects.bulk_create(states.values(), batch_size=CHUNK)
+    ListingChange.objects.bulk_create(
+        (
+            ListingChange(
+                listing=states[key],
+                kind=kind,
+                run=run,
+                at=now - timedelta(days=days - day),
+                codes=["127.0.0.2"] if kind == ListingChange.Kind.LISTED else [],
+            )
+            for key, kind, day, run in changes
+        ),
+        batch_size=CHUNK,
+    )

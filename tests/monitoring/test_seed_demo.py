@@ -1,0 +1,71 @@
+"""seed_demo as DESIGN §4.5 fixes it."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from blcheck.monitoring.models import CheckRun, Listing, ListingChange, Lookup, Target
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _development(settings):
+    settings.DEBUG = True  # the test runner turns it off; seed_demo wants it on
+
+
+def test_seed_fills_targets_runs_lookups_and_episodes(capsys):
+    call_command(
+        "seed_demo", "--targets", "10", "--lists", "5", "--days", "20", "--seed", "7"
+    )
+    assert Target.objects.count() == 10
+    assert CheckRun.objects.count() == 10 * 20
+    assert Lookup.objects.count() == 10 * 5 * 20
+    assert Target.objects.filter(value__startswith="198.18.").count() == 10
+    assert "demo: 10 targets, 200 runs, 1000 lookups" in capsys.readouterr().out
+
+
+def test_episodes_agree_with_the_current_state():
+    call_command(
+        "seed_demo", "--targets", "30", "--lists", "10", "--days", "30", "--seed", "3"
+    )
+    assert ListingChange.objects.filter(kind="listed").exists()
+    for listing in Listing.objects.all():
+        kinds = list(
+            listing.changes.order_by("at", "pk").values_list("kind", flat=True)
+        )
+        assert kinds == ["listed", "cleared"] * (len(kinds) // 2) + (
+            ["listed"] if len(kinds) % 2 else []
+        )
+        assert listing.is_listed == (len(kinds) % 2 == 1)
+
+
+def test_same_seed_same_history():
+    call_command(
+        "seed_demo", "--targets", "5", "--lists", "5", "--days", "40", "--seed", "11"
+    )
+    first = list(
+        Lookup.objects.order_by("checked_at", "subject", "blocklist__zone").values_list(
+            "subject", "blocklist__zone", "verdict"
+        )
+    )
+    Target.objects.all().delete()
+    call_command(
+        "seed_demo", "--targets", "5", "--lists", "5", "--days", "40", "--seed", "11"
+    )
+    second = list(
+        Lookup.objects.order_by("checked_at", "subject", "blocklist__zone").values_list(
+            "subject", "blocklist__zone", "verdict"
+        )
+    )
+    assert [v for *_, v in first] == [v for *_, v in second]
+
+
+def test_refuses_without_debug_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force") as caught:
+        call_command("seed_demo", "--targets", "1", "--days", "1")
+    assert caught.value.returncode == 2
+    call_command(
+        "seed_demo", "--targets", "1", "--lists", "1", "--days", "1", "--force"
+    )
+    assert Target.objects.count() == 1
