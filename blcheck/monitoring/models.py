@@ -290,7 +290,8 @@ class Listing(models.Model):
     codes = models.JSONField(default=list)
     reason = models.TextField(blank=True)
     listed_since = models.DateTimeField(null=True, blank=True)  # this episode's start
-    last_checked_at = models.DateTimeField()
+    # Only changes are written: a sweep that confirms the state rewrites nothing
+    # here (the check time is the run's, and the target's last_checked_at).
     last_changed_at = models.DateTimeField()
     # The latest lookup was an error: the state above is the last one known.
     last_error = models.CharField(

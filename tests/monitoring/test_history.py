@@ -240,7 +240,6 @@ def test_prune_keeps_listings_and_recent_lookups(settings):
             target=old.target,
             blocklist=old.blocklist,
             subject=old.subject,
-            last_checked_at=old.checked_at,
             last_changed_at=old.checked_at,
         ),
         kind="listed",

@@ -147,7 +147,6 @@ def test_target_page_shows_what_is_listed_now_and_the_history(client, manager):
         subject="192.0.2.66",
         is_listed=True,
         listed_since=now,
-        last_checked_at=now,
         last_changed_at=now,
     )
     ListingChange.objects.create(

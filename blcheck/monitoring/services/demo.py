@@ -171,7 +171,6 @@ def _state(
         target=target,
         blocklist=blocklist,
         subject=target.value,
-        last_checked_at=at,
         last_changed_at=at,
     )
     if listing.is_listed != is_listed:
@@ -179,7 +178,6 @@ def _state(
         listing.listed_since = at if is_listed else None
         listing.change_count += 1
         listing.codes = ["127.0.0.2"] if is_listed else []
-    listing.last_checked_at = at
     return listing
 
 

@@ -51,25 +51,28 @@ class _Work:
 
 
 def runs_claim(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
-    """Claim the queued runs, those whose lease ran out, and our own (a retry)."""
+    """Claim the queued runs, those whose lease ran out, and our own (a retry).
+
+    One conditional UPDATE: each row is taken by exactly one claimant.
+    """
     now = timezone.now()
     claimable = (
         Q(status=CheckRun.Status.QUEUED)
         | Q(status=CheckRun.Status.RUNNING, lease_until__lt=now)
         | Q(status=CheckRun.Status.RUNNING, claimed_by=claimant)
     )
-    won = [
-        run_id
-        for run_id in run_ids
-        if CheckRun.objects.filter(claimable, pk=run_id).update(
-            status=CheckRun.Status.RUNNING,
-            claimed_by=claimant,
-            lease_until=now + LEASE,
-            started_at=Coalesce(F("started_at"), Value(now)),
-            attempts=F("attempts") + 1,
+    CheckRun.objects.filter(claimable, pk__in=run_ids).update(
+        status=CheckRun.Status.RUNNING,
+        claimed_by=claimant,
+        lease_until=now + LEASE,
+        started_at=Coalesce(F("started_at"), Value(now)),
+        attempts=F("attempts") + 1,
+    )
+    return list(
+        CheckRun.objects.select_related("target").filter(
+            pk__in=run_ids, status=CheckRun.Status.RUNNING, claimed_by=claimant
         )
-    ]
-    return list(CheckRun.objects.select_related("target").filter(pk__in=won))
+    )
 
 
 def _plan(run: CheckRun, blocklists: dict[engine.ListSpec, Blocklist]) -> _Work:
@@ -81,7 +84,12 @@ def _plan(run: CheckRun, blocklists: dict[engine.ListSpec, Blocklist]) -> _Work:
         for spec in blocklists
         if spec.fits(subject)
     ]
-    recorded = set(run.lookups.values_list("subject", "blocklist_id"))
+    # Only a run tried before can have recorded pairs (a fresh one skips the query).
+    recorded = (
+        set(run.lookups.values_list("subject", "blocklist_id"))
+        if run.attempts > 1
+        else set()
+    )
     todo = [(s, spec) for s, spec in pairs if (s, blocklists[spec].pk) not in recorded]
     CheckRun.objects.filter(pk=run.pk).update(total=len(pairs))
     return _Work(run, todo)
@@ -183,7 +191,7 @@ def runs_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
             step = steps[start : start + size]
             results = runner.run(engine.look_up([p for _, p in step], health, options))
             _record(step, results, blocklists, claimant)
-    return [_finish(item.run) for item in work]
+    return _finish([item.run for item in work])
 
 
 def _record(
@@ -229,6 +237,8 @@ def listings_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
     """Move each (target, list, subject) to what its lookup says; log every flip.
 
     An error changes nothing but last_error: the last known state stands.
+    Unchanged listings are not written: a sweep rewrites nothing that did not
+    change.
     """
     keys = {(x.target_id, x.blocklist_id, x.subject) for x in lookups}
     existing = {
@@ -239,55 +249,27 @@ def listings_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
             subject__in={k[2] for k in keys},
         )
     }
-    old_keys = set(existing)
     new: list[Listing] = []
+    dirty: dict[int, Listing] = {}
     flips = []
     for lookup in lookups:
         key = (lookup.target_id, lookup.blocklist_id, lookup.subject)
         listing = existing.get(key)
         if listing is None:
-            listing = Listing(
+            listing = existing[key] = Listing(
                 target_id=key[0],
                 blocklist_id=key[1],
                 subject=key[2],
-                last_checked_at=now,
                 last_changed_at=now,
             )
-            existing[key] = listing
             new.append(listing)
-        listing.last_checked_at = now
-        if lookup.verdict == Lookup.Verdict.ERROR:
-            listing.last_error = lookup.error
-            continue
-        listing.last_error = ""
-        is_listed = lookup.verdict == Lookup.Verdict.LISTED
-        if is_listed:
-            listing.codes, listing.reason = lookup.codes, lookup.reason
-        if is_listed != listing.is_listed or (
-            is_listed and listing.listed_since is None
-        ):
-            listing.is_listed = is_listed
-            listing.listed_since = now if is_listed else None
-            listing.last_changed_at = now
-            listing.change_count += 1
-            kind = (
-                ListingChange.Kind.LISTED if is_listed else ListingChange.Kind.CLEARED
-            )
-            flips.append((listing, kind, lookup))
+        changed, flip = _apply(listing, lookup, now)
+        if flip is not None:
+            flips.append((listing, flip, lookup))
+        if listing.pk is not None and changed:
+            dirty[listing.pk] = listing
     Listing.objects.bulk_create(new)
-    Listing.objects.bulk_update(
-        [existing[key] for key in old_keys & keys],
-        [
-            "is_listed",
-            "codes",
-            "reason",
-            "listed_since",
-            "last_checked_at",
-            "last_changed_at",
-            "last_error",
-            "change_count",
-        ],
-    )
+    Listing.objects.bulk_update(list(dirty.values()), LISTING_STATE_FIELDS)
     ListingChange.objects.bulk_create(
         [
             ListingChange(
@@ -304,27 +286,78 @@ def listings_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
     )
 
 
-def _finish(run: CheckRun) -> CheckRun:
-    """Counts come from the recorded rows, so a resumed run counts each pair once."""
+LISTING_STATE_FIELDS = [
+    "is_listed",
+    "codes",
+    "reason",
+    "listed_since",
+    "last_changed_at",
+    "last_error",
+    "change_count",
+]
+
+
+def _apply(listing: Listing, lookup: Lookup, now: datetime) -> tuple[bool, str | None]:
+    """Update one listing in memory: (anything besides the check time changed, flip)."""
+    if lookup.verdict == Lookup.Verdict.ERROR:
+        changed = listing.last_error != lookup.error
+        listing.last_error = lookup.error
+        return changed, None
+    is_listed = lookup.verdict == Lookup.Verdict.LISTED
+    changed = bool(listing.last_error)
+    listing.last_error = ""
+    if is_listed and (listing.codes, listing.reason) != (lookup.codes, lookup.reason):
+        listing.codes, listing.reason = lookup.codes, lookup.reason
+        changed = True
+    if is_listed == listing.is_listed and not (
+        is_listed and listing.listed_since is None
+    ):
+        return changed, None
+    listing.is_listed = is_listed
+    listing.listed_since = now if is_listed else None
+    listing.last_changed_at = now
+    listing.change_count += 1
+    return True, ListingChange.Kind.LISTED if is_listed else ListingChange.Kind.CLEARED
+
+
+def _finish(runs: Sequence[CheckRun]) -> list[CheckRun]:
+    """Close the runs; counts come from the recorded rows, so a resumed run
+    counts each pair once. Only runs that changed something, or failed, notify."""
+    if not runs:
+        return []
     now = timezone.now()
-    counts = run.lookups.aggregate(
-        done=Count("pk"),
-        listed=Count("pk", filter=Q(verdict=Lookup.Verdict.LISTED)),
-        errors=Count("pk", filter=Q(verdict=Lookup.Verdict.ERROR)),
-    )
-    with transaction.atomic():
-        CheckRun.objects.filter(pk=run.pk).update(
-            status=CheckRun.Status.FINISHED,
-            finished_at=now,
-            lease_until=None,
-            done=counts["done"],
-            listed_count=counts["listed"],
-            error_count=counts["errors"],
+    ids = [run.pk for run in runs]
+    counts = {
+        row["run_id"]: row
+        for row in Lookup.objects.filter(run_id__in=ids)
+        .values("run_id")
+        .annotate(
+            done=Count("pk"),
+            listed=Count("pk", filter=Q(verdict=Lookup.Verdict.LISTED)),
+            errors=Count("pk", filter=Q(verdict=Lookup.Verdict.ERROR)),
         )
-        Target.objects.filter(pk=run.target_id).update(last_checked_at=now)
-        _notify_after_commit(run.pk)
-    run.refresh_from_db()
-    return run
+    }
+    changed = set(
+        ListingChange.objects.filter(run_id__in=ids).values_list("run_id", flat=True)
+    )
+    empty = {"done": 0, "listed": 0, "errors": 0}
+    with transaction.atomic():
+        for run in runs:
+            count = counts.get(run.pk, empty)
+            CheckRun.objects.filter(pk=run.pk).update(
+                status=CheckRun.Status.FINISHED,
+                finished_at=now,
+                lease_until=None,
+                done=count["done"],
+                listed_count=count["listed"],
+                error_count=count["errors"],
+            )
+            if run.pk in changed:
+                _notify_after_commit(run.pk)
+        Target.objects.filter(pk__in=[run.target_id for run in runs]).update(
+            last_checked_at=now
+        )
+    return list(CheckRun.objects.filter(pk__in=ids).order_by("pk"))
 
 
 def _fail(run: CheckRun, why: str) -> None:

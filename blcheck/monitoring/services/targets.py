@@ -84,22 +84,31 @@ def target_request_check(
 def checks_dispatch_due(*, now: datetime | None = None) -> int:
     """Claim every due target and queue its run; safe beside other dispatchers.
 
-    The claim moves next_check_at forward only where it still holds the value
-    read (a conditional UPDATE), so two dispatchers never queue a target twice.
+    The due rows are locked while their next_check_at moves forward (skipped,
+    not waited for, by a second dispatcher on PostgreSQL; SQLite serialises
+    writers), so a target is never queued twice. One UPDATE per interval.
     """
     now = now or timezone.now()
-    due = Target.objects.filter(is_enabled=True, next_check_at__lte=now)
-    claimed: list[Target] = []
-    for target in due.only("pk", "next_check_at", "check_interval_minutes"):
-        next_at = now + timedelta(minutes=target.check_interval_minutes)
-        won = Target.objects.filter(
-            pk=target.pk, next_check_at=target.next_check_at
-        ).update(next_check_at=next_at)
-        if won:
-            claimed.append(target)
-    if claimed:
-        runs_create(targets=claimed, by=None, trigger=CheckRun.Trigger.SCHEDULE)
-    return len(claimed)
+    with transaction.atomic():
+        due = list(
+            Target.objects.select_for_update(skip_locked=True)
+            .filter(is_enabled=True, next_check_at__lte=now)
+            .values_list("pk", "check_interval_minutes")
+        )
+        by_interval: dict[int, list[int]] = {}
+        for pk, minutes in due:
+            by_interval.setdefault(minutes, []).append(pk)
+        for minutes, pks in by_interval.items():
+            Target.objects.filter(pk__in=pks).update(
+                next_check_at=now + timedelta(minutes=minutes)
+            )
+        if due:
+            runs_create(
+                targets=Target.objects.filter(pk__in=[pk for pk, _ in due]),
+                by=None,
+                trigger=CheckRun.Trigger.SCHEDULE,
+            )
+    return len(due)
 
 
 def tags_for(names: Iterable[str]) -> list[Tag]:
