@@ -67,3 +67,27 @@ def test_skip_link_is_the_first_tab_stop(page: Page, live_server, it_staff):
     log_in(page, live_server.url, "itstaff")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+
+
+def test_a_target_added_in_the_browser_is_checked_on_schedule(
+    page: Page, live_server, celery_worker, test_blocklists, it_staff
+):
+    """No "Check now": the beat tick's task (what beat sends every minute) does it."""
+    from blcheck.monitoring.tasks import dispatch_due_checks
+
+    log_in(page, live_server.url, "itstaff")
+    press_on(page, page.get_by_role("link", name="Add a target"))
+    page.get_by_label("IP address, CIDR range or domain").focus()
+    page.keyboard.type("192.0.2.66")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Not checked yet")).to_be_visible()
+    dispatch_due_checks.delay()  # exactly what beat sends
+    for _ in range(50):
+        page.reload()
+        if page.locator("table.results").count():
+            break
+        page.wait_for_timeout(200)
+    facts = page.locator("dl.facts")
+    expect(facts).not_to_contain_text("never")
+    expect(page.locator("table.results")).to_contain_text("Listed")
+    expect(page.get_by_role("heading", name="Listed now")).to_be_visible()

@@ -54,3 +54,19 @@ def test_duplicate_delivery_writes_nothing_twice(celery_worker, test_blocklists)
 
 def test_task_for_a_deleted_run_returns_quietly(celery_worker):
     check_runs.apply(args=[[999_999]]).get()
+
+
+def test_beat_ticks_the_dispatcher_recovery_and_pruning():
+    from django.conf import settings
+
+    from blcheck.celery import app
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    tasks = {entry["task"] for entry in schedule.values()}
+    assert tasks == {
+        "blcheck.monitoring.tasks.dispatch_due_checks",
+        "blcheck.monitoring.tasks.recover_stalled_runs",
+        "blcheck.monitoring.tasks.prune_lookups",
+    }
+    assert tasks <= set(app.tasks)
+    assert schedule["dispatch-due-checks"]["schedule"].total_seconds() == 60
