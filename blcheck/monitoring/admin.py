@@ -2,7 +2,16 @@
 
 from django.contrib import admin
 
-from blcheck.monitoring.models import Blocklist, CheckRun, Lookup, Target
+from blcheck.monitoring.models import (
+    Blocklist,
+    CheckRun,
+    Listing,
+    ListingChange,
+    Lookup,
+    NotificationPreference,
+    Tag,
+    Target,
+)
 
 
 @admin.register(Blocklist)
@@ -38,3 +47,28 @@ class LookupAdmin(admin.ModelAdmin):
     list_display = ("query_name", "verdict", "error", "checked_at")
     list_filter = ("verdict", "error")
     raw_id_fields = ("run", "target", "blocklist")
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(Listing)
+class ListingAdmin(admin.ModelAdmin):
+    list_display = ("subject", "blocklist", "is_listed", "listed_since", "last_error")
+    list_filter = ("is_listed", "blocklist")
+    search_fields = ("subject",)
+    raw_id_fields = ("target", "blocklist")
+
+
+@admin.register(ListingChange)
+class ListingChangeAdmin(admin.ModelAdmin):
+    list_display = ("listing", "kind", "at")
+    list_filter = ("kind",)
+    raw_id_fields = ("listing", "run")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "is_email_on", "webhook_url")
