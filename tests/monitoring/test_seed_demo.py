@@ -69,3 +69,14 @@ def test_refuses_without_debug_unless_forced(settings):
         "seed_demo", "--targets", "1", "--lists", "1", "--days", "1", "--force"
     )
     assert Target.objects.count() == 1
+
+
+def test_runs_count_their_lookups_and_targets_know_their_last_check():
+    call_command("seed_demo", "--targets", "20", "--lists", "10", "--days", "30",
+                 "--seed", "5")
+    for run in CheckRun.objects.all():
+        assert run.listed_count == run.lookups.filter(verdict="listed").count()
+        assert run.error_count == run.lookups.filter(verdict="error").count()
+    assert not Target.objects.filter(last_checked_at__isnull=True).exists()
+    latest = CheckRun.objects.filter(target=Target.objects.first()).first()
+    assert latest.created_at == latest.started_at  # newest day first

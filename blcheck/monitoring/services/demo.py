@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from blcheck.monitoring.models import (
@@ -101,6 +103,8 @@ def _history(
             for t in targets
         )
         run_count += len(runs)
+        # created_at is set on insert; a demo run was asked for on its own day.
+        CheckRun.objects.filter(pk__in=[r.pk for r in runs]).update(created_at=at)
         for run, target in zip(runs, targets, strict=True):
             for blocklist in lists:
                 key = (target.pk, blocklist.pk)
@@ -123,7 +127,28 @@ def _history(
                 lookup_count += _flush(lookups)
     lookup_count += _flush(lookups)
     _save_listings(states, changes, now, days)
+    _settle(targets, days, now)
     return run_count, lookup_count, episode_count
+
+
+def _settle(targets: list[Target], days: int, now: datetime) -> None:
+    """Run counts from their lookups; each target last checked on the last day."""
+    runs = CheckRun.objects.filter(target__in=targets)
+    per_run = Lookup.objects.filter(run=OuterRef("pk")).values("run")
+
+    def count(verdict: str) -> Coalesce:
+        matching = per_run.filter(verdict=verdict).annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(matching[:1]), 0)
+
+    runs.update(
+        listed_count=count(Lookup.Verdict.LISTED),
+        error_count=count(Lookup.Verdict.ERROR),
+    )
+    last = now - timedelta(days=1)
+    for minutes in {t.check_interval_minutes for t in targets}:
+        Target.objects.filter(
+            pk__in=[t.pk for t in targets], check_interval_minutes=minutes
+        ).update(last_checked_at=last, next_check_at=last + timedelta(minutes=minutes))
 
 
 def _lookup(
