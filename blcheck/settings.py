@@ -115,7 +115,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "blcheck.core",
+    "django_filters",
     "blcheck.monitoring",
+    "blcheck.cases",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +266,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },
+    # Cases waiting for removal or re-evaluation are checked when due.
+    "verify-requested-cases": {
+        "task": "blcheck.cases.tasks.verify_requested_cases",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 280},
+    },
+    # A watched case whose address is listed again is marked relisted.
+    "watch-relisting": {
+        "task": "blcheck.cases.tasks.watch_relisting",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 280},
+    },
     # Lookups past BLCHECK_LOOKUP_RETENTION_DAYS; listings are kept forever.
     "prune-lookups": {
         "task": "blcheck.monitoring.tasks.prune_lookups",
@@ -301,6 +315,13 @@ DISPATCH_BATCH = env.positive("BLCHECK_DISPATCH_BATCH", int, 50)
 CHECK_STEP = env.positive("BLCHECK_CHECK_STEP", int, 500)
 # How long a list's RFC 5782 probe result is shared by all workers; 0: never.
 PROBE_CACHE_SECONDS = env.int("BLCHECK_PROBE_CACHE_SECONDS", default=300)
+# Removal is verified after this many consecutive clean lookups, each at least
+# this many minutes after the one before (resolver caches lag behind a list).
+VERIFY_LOOKUPS = env.positive("BLCHECK_VERIFY_LOOKUPS", int, 2)
+VERIFY_SPACING_MINUTES = env.positive("BLCHECK_VERIFY_SPACING_MINUTES", int, 30)
+# Pre-filled in delisting requests: who the lists should contact.
+ORG_CONTACT_EMAIL = env.str("BLCHECK_ORG_CONTACT_EMAIL", default="")
+ORG_CONTACT_PHONE = env.str("BLCHECK_ORG_CONTACT_PHONE", default="")
 DEFAULT_CHECK_INTERVAL_MINUTES = env.positive(
     "BLCHECK_DEFAULT_CHECK_INTERVAL_MINUTES", int, 60
 )

@@ -19,4 +19,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("blcheck.monitoring.urls")),
+    path("", include("blcheck.cases.urls")),
 ]

@@ -37,6 +37,7 @@ OPTIONAL = {
     "test_points",
     "notes",
     "retired_reason",
+    "reference_pattern",
 }
 
 
@@ -94,6 +95,7 @@ def _entry(item: dict[str, Any]) -> CatalogEntry:
             "removal_hours": item.get("removal_hours"),
             "expiry_hours": item.get("expiry_hours"),
             "reevaluation_days": item.get("reevaluation_days"),
+            "reference_pattern": item.get("reference_pattern", ""),
             "retired_reason": item.get("retired_reason", ""),
             "notes": item.get("notes", ""),
         },

@@ -70,6 +70,10 @@ class Blocklist(models.Model):
     )
     delist_url = models.URLField(_("delisting page"), max_length=300, blank=True)
     lookup_url = models.URLField(_("lookup page"), max_length=300, blank=True)
+    # The shape of the list's confirmation numbers (Barracuda: BBR, digits, hyphens).
+    reference_pattern = models.CharField(
+        _("confirmation number format"), max_length=100, blank=True
+    )
     removal_hours = models.PositiveIntegerField(
         _("typical removal (hours)"), null=True, blank=True
     )
@@ -177,6 +181,11 @@ class CheckRun(models.Model):
         FAILED = "failed", _("Failed")
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="runs")
+    # A case's run asks one list about one address; other runs ask everything.
+    blocklist = models.ForeignKey(
+        Blocklist, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(max_length=253, blank=True)
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED

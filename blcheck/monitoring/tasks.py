@@ -58,3 +58,10 @@ def notify_health(zones: list[list[str]]) -> None:
     from blcheck.monitoring.services import notifications
 
     notifications.notify(notifications.health_message([(z, r) for z, r in zones]))
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def notify_text(text: str) -> None:
+    from blcheck.monitoring.services import notifications
+
+    notifications.notify(text)

@@ -105,6 +105,8 @@ def test_roles_exist_with_their_permissions():
         "view_tag",
         "view_listing",
         "view_listingchange",
+        "view_delistingcase",
+        "view_caseevent",
     }
 
 

@@ -72,8 +72,9 @@ def test_refuses_without_debug_unless_forced(settings):
 
 
 def test_runs_count_their_lookups_and_targets_know_their_last_check():
-    call_command("seed_demo", "--targets", "20", "--lists", "10", "--days", "30",
-                 "--seed", "5")
+    call_command(
+        "seed_demo", "--targets", "20", "--lists", "10", "--days", "30", "--seed", "5"
+    )
     for run in CheckRun.objects.all():
         assert run.listed_count == run.lookups.filter(verdict="listed").count()
         assert run.error_count == run.lookups.filter(verdict="error").count()

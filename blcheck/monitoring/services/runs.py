@@ -31,7 +31,7 @@ from blcheck.monitoring.models import (
     Lookup,
     Target,
 )
-from blcheck.monitoring.services.blocklists import blocklists_usable
+from blcheck.monitoring.services.blocklists import blocklists_usable, list_spec
 from blcheck.monitoring.services.targets import QUEUED_TOO_LONG, _enqueue
 from blcheck.monitoring.targets import TargetError, parse_target
 
@@ -69,7 +69,7 @@ def runs_claim(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
         attempts=F("attempts") + 1,
     )
     return list(
-        CheckRun.objects.select_related("target").filter(
+        CheckRun.objects.select_related("target", "blocklist").filter(
             pk__in=run_ids, status=CheckRun.Status.RUNNING, claimed_by=claimant
         )
     )
@@ -77,13 +77,17 @@ def runs_claim(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
 
 def _plan(run: CheckRun, blocklists: dict[engine.ListSpec, Blocklist]) -> _Work:
     """Every pair of the run, less those a previous attempt already recorded."""
-    parsed = parse_target(run.target.value, max_range_size=settings.MAX_RANGE_SIZE)
-    pairs = [
-        (subject, spec)
-        for subject in parsed.subjects()
-        for spec in blocklists
-        if spec.fits(subject)
-    ]
+    if run.blocklist is not None:  # a case's run: one list, one address
+        spec = list_spec(run.blocklist)
+        pairs = [(run.subject, spec)] if spec is not None else []
+    else:
+        parsed = parse_target(run.target.value, max_range_size=settings.MAX_RANGE_SIZE)
+        pairs = [
+            (subject, spec)
+            for subject in parsed.subjects()
+            for spec in blocklists
+            if spec.fits(subject)
+        ]
     # Only a run tried before can have recorded pairs (a fresh one skips the query).
     recorded = (
         set(run.lookups.values_list("subject", "blocklist_id"))
@@ -173,6 +177,9 @@ def runs_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
     if not runs:
         return []
     blocklists = blocklists_usable()
+    for run in runs:  # a case's list is asked even if it is off for monitoring
+        if run.blocklist is not None and (spec := list_spec(run.blocklist)):
+            blocklists[spec] = run.blocklist
     work = []
     for run in runs:
         try:

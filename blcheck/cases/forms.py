@@ -1,0 +1,115 @@
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+
+from blcheck.cases.models import DelistingCase
+from blcheck.cases.services import reference_error
+from blcheck.core.access import IT_STAFF
+from blcheck.monitoring.models import Blocklist, Target
+
+MAX_BOUNCE_BYTES = 1024 * 1024
+
+
+class OpenCaseForm(forms.Form):
+    """Open a case by hand, from a target page, or with a pasted bounce."""
+
+    target = forms.ModelChoiceField(label=_("Target"), queryset=Target.objects.all())
+    blocklist = forms.ModelChoiceField(
+        label=_("Blocklist"), queryset=Blocklist.objects.filter(is_retired=False)
+    )
+    subject = forms.CharField(
+        label=_("Address or domain"),
+        max_length=253,
+        required=False,
+        help_text=_("Empty: the target itself (for a range, name the address)."),
+    )
+    bounce_text = forms.CharField(
+        label=_("Bounce message"),
+        required=False,
+        max_length=MAX_BOUNCE_BYTES,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text=_(
+            "Optional: paste the rejection you received; it is kept on the case."
+        ),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        target = data.get("target")
+        if target is None:
+            return data
+        subject = (data.get("subject") or "").strip().lower() or target.value
+        if target.kind == Target.Kind.RANGE and subject == target.value:
+            raise forms.ValidationError(
+                _("%(range)s is a range: name the listed address."),
+                params={"range": target.value},
+            )
+        if target.kind != Target.Kind.RANGE and subject != target.value:
+            raise forms.ValidationError(
+                _("%(subject)s is not %(target)s."),
+                params={"subject": subject, "target": target.value},
+            )
+        data["subject"] = subject
+        return data
+
+
+class RequestForm(forms.ModelForm):
+    """What staff did to ask the list for removal."""
+
+    requested_at = forms.DateTimeField(
+        label=_("Requested at"),
+        required=False,
+        help_text=_("Empty: now. Format 2026-11-28 14:30 (your time zone)."),
+    )
+
+    class Meta:
+        model = DelistingCase
+        fields = (
+            "method",
+            "reference",
+            "contact_email",
+            "contact_phone",
+            "request_text",
+        )
+        widgets: ClassVar[dict[str, forms.Widget]] = {
+            "request_text": forms.Textarea(attrs={"rows": 5})
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["method"].required = True
+
+    def clean_reference(self) -> str:
+        reference = self.cleaned_data["reference"].strip()
+        error = reference_error(self.instance.blocklist, reference)
+        if error:
+            raise forms.ValidationError(error)
+        return reference
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        required=False,
+        queryset=User.objects.filter(groups__name=IT_STAFF, is_active=True).order_by(
+            "username"
+        ),
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CloseForm(forms.Form):
+    to = forms.ChoiceField(
+        choices=[
+            (DelistingCase.Status.REJECTED, _("The list rejected the request")),
+            (DelistingCase.Status.ABANDONED, _("Abandon the case")),
+        ]
+    )
+    text = forms.CharField(label=_("Why"), max_length=10_000, required=False)

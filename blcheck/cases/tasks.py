@@ -1,0 +1,27 @@
+"""Celery entry points for cases; the rules live in services and workflow."""
+
+import uuid
+from typing import Any
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+
+@shared_task(
+    bind=True,
+    expires=280,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def verify_requested_cases(self: Any) -> None:
+    from blcheck.cases import services
+
+    services.cases_verify_due(claimant=self.request.id or f"local-{uuid.uuid4()}")
+
+
+@shared_task(expires=280)
+def watch_relisting() -> None:
+    from blcheck.cases import services
+
+    services.cases_watch_relisting()

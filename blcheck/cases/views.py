@@ -1,0 +1,133 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from blcheck.cases import selectors, services
+from blcheck.cases.filters import CaseFilter
+from blcheck.cases.forms import (
+    AssignForm,
+    CloseForm,
+    NoteForm,
+    OpenCaseForm,
+    RequestForm,
+)
+from blcheck.cases.models import DelistingCase
+from blcheck.core.access import acting_user, editor_required, viewer_required
+
+
+@require_GET
+@viewer_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    data = request.GET if request.GET else {"active": "true"}
+    filtered = CaseFilter(data, queryset=selectors.case_list())
+    return render(
+        request,
+        "cases/case_list.html",
+        {"filter": filtered, "cases": filtered.qs[:500]},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def case_open(request: HttpRequest) -> HttpResponse:
+    form = OpenCaseForm(
+        request.POST if request.method == "POST" else None, initial=request.GET.dict()
+    )
+    if request.method == "POST" and form.is_valid():
+        case, created = services.case_open(by=acting_user(request), **form.cleaned_data)
+        if not created:
+            messages.info(
+                request, _("A case for this address and list is already open.")
+            )
+        return redirect("cases:case-detail", pk=case.pk)
+    status = 422 if form.is_bound else 200
+    return render(request, "cases/case_form.html", {"form": form}, status=status)
+
+
+def _detail(
+    request: HttpRequest, case: DelistingCase, status: int = 200, **forms: object
+) -> HttpResponse:
+    context = {
+        "case": case,
+        "events": selectors.case_timeline(case),
+        "request_form": RequestForm(instance=case),
+        "assign_form": AssignForm(initial={"assignee": case.assignee_id}),
+        "note_form": NoteForm(),
+        "close_form": CloseForm(),
+        **forms,
+    }
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+@require_GET
+@viewer_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(
+        DelistingCase.objects.select_related(
+            "target", "blocklist", "assignee", "episode"
+        ),
+        pk=pk,
+    )
+    return _detail(request, case)
+
+
+@require_POST
+@editor_required
+def case_mark_requested(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(DelistingCase.objects.select_related("blocklist"), pk=pk)
+    form = RequestForm(request.POST, instance=case)
+    if not form.is_valid():
+        return _detail(request, case, status=422, request_form=form)
+    try:
+        services.case_mark_requested(
+            case=case, by=acting_user(request), **form.cleaned_data
+        )
+    except (services.CaseConflict, services.workflow.TransitionError) as exc:
+        messages.error(request, str(exc))
+    return redirect("cases:case-detail", pk=case.pk)
+
+
+@require_POST
+@editor_required
+def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(DelistingCase, pk=pk)
+    form = AssignForm(request.POST)
+    if form.is_valid():
+        services.case_assign(
+            case=case, by=acting_user(request), assignee=form.cleaned_data["assignee"]
+        )
+    return redirect("cases:case-detail", pk=case.pk)
+
+
+@require_POST
+@editor_required
+def case_add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(DelistingCase, pk=pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, case, status=422, note_form=form)
+    services.case_add_note(
+        case=case, by=acting_user(request), text=form.cleaned_data["text"]
+    )
+    return redirect("cases:case-detail", pk=case.pk)
+
+
+@require_POST
+@editor_required
+def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(DelistingCase, pk=pk)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, case, status=422, close_form=form)
+    try:
+        services.case_close_by_hand(
+            case=case,
+            by=acting_user(request),
+            to=form.cleaned_data["to"],
+            text=form.cleaned_data["text"],
+        )
+    except (services.CaseConflict, services.workflow.TransitionError) as exc:
+        messages.error(request, str(exc))
+    return redirect("cases:case-detail", pk=case.pk)

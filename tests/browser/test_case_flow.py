@@ -1,0 +1,133 @@
+"""The Barracuda story, end to end in the browser, keyboard only.
+
+Mail bounces with "blocked using Barracuda Reputation"; staff find the IP
+listed, open a case, fill Barracuda's form and record the BBR confirmation
+number; Barracuda removes the IP within 24-48 h for 30 days; blcheck confirms
+the removal by DNS (two clean lookups half an hour apart), watches the
+re-evaluation and closes the case on day 31.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from blcheck.cases.models import CaseEvent
+from blcheck.cases.tasks import verify_requested_cases
+from blcheck.monitoring.models import Blocklist, Target
+from tests.browser.test_check_flow import log_in, press_on
+from tests.support.dnsserver import Zone
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.dns,
+    pytest.mark.django_db(transaction=True),
+]
+
+IP = "192.0.2.66"
+REVERSED = "66.2.0.192"
+BBR = "BBR21586894740-10107-515"
+
+
+@pytest.fixture
+def barracuda(dns_server):
+    zone = dns_server.add_zone(
+        Zone(
+            "b.barracuda.test",
+            a={"2.0.0.127": ["127.0.0.2"], REVERSED: ["127.0.0.2"]},
+            txt={
+                REVERSED: [f"http://www.barracudanetworks.com/reputation/?r=1&ip={IP}"]
+            },
+        )
+    )
+    Blocklist.objects.update(is_enabled=False)
+    Blocklist.objects.create(
+        zone="b.barracuda.test",
+        name="Barracuda Reputation",
+        delist_method="form",
+        delist_url="https://www.barracudacentral.org/rbl/removal-request",
+        removal_hours=48,
+        reevaluation_days=30,
+        reference_pattern="^BBR[0-9-]+$",
+    )
+    return zone
+
+
+def status(page: Page):
+    return page.locator("#case-status")
+
+
+def beat_tick(page: Page, at) -> None:
+    """What beat's verify-requested-cases entry sends, run by the real worker at
+    that time (time_machine moves the clock of every thread)."""
+    checked = CaseEvent.objects.filter(kind="checked").count()
+    with time_machine.travel(at, tick=False):
+        verify_requested_cases.delay()
+        for _ in range(150):
+            if CaseEvent.objects.filter(kind="checked").count() > checked:
+                break
+            page.wait_for_timeout(100)
+        else:
+            raise AssertionError("the worker did not check the case")
+    page.reload()
+
+
+def test_the_barracuda_story(
+    page: Page, live_server, celery_worker, barracuda, it_staff, settings
+):
+    settings.SESSION_COOKIE_AGE = 90 * 24 * 3600  # the story spans a month
+    settings.LANGUAGE_CODE = "en"  # blcheck writes case history in the site language
+    Target.objects.create(
+        value=IP, kind="address", check_interval_minutes=60, label="outbound MX 1"
+    )
+    log_in(page, live_server.url, "itstaff")
+    press_on(page, page.get_by_role("link", name=IP))
+    press_on(page, page.get_by_role("button", name="Check now"))
+    expect(page.locator("table.results")).to_contain_text("Listed", timeout=15_000)
+    page.reload()
+
+    # Staff open the case from the listing.
+    press_on(page, page.get_by_role("button", name="Open a delisting case"))
+    expect(page).to_have_title(re.compile("Case #"))
+    expect(status(page)).to_have_text("Open")
+    removal = page.get_by_role("link", name="Open Barracuda Reputation's removal page")
+    expect(removal).to_have_attribute(
+        "href", "https://www.barracudacentral.org/rbl/removal-request"
+    )
+
+    # They fill Barracuda's form elsewhere and record what they did.
+    page.get_by_label("Method").focus()
+    page.keyboard.press("ArrowDown")  # Web form
+    page.get_by_label("Confirmation number").focus()
+    page.keyboard.type(BBR)
+    page.get_by_label("Contact e-mail").focus()
+    page.keyboard.type("postmaster@example.com")
+    press_on(page, page.get_by_role("button", name="Save the request"))
+    expect(status(page)).to_have_text("Removal requested")
+    expect(page.locator("#case-reference")).to_have_text(BBR)
+    expect(page.locator("#removal-due")).to_be_visible()
+
+    # Barracuda removes the IP; blcheck verifies with two clean lookups.
+    now = timezone.now()
+    beat_tick(page, now + timedelta(hours=1))
+    expect(status(page)).to_have_text("Removal requested")
+    barracuda.a.pop(REVERSED)
+    beat_tick(page, now + timedelta(hours=20))
+    expect(status(page)).to_have_text(
+        "Removal requested"
+    )  # one clean answer is not enough
+    beat_tick(page, now + timedelta(hours=20, minutes=31))
+    expect(status(page)).to_have_text("Watching re-evaluation")
+    expect(page.locator("#reevaluate-at")).to_be_visible()
+    expect(page.locator(".timeline")).to_contain_text("Removal verified")
+
+    # Day 31: still clean at the re-evaluation, the case closes.
+    beat_tick(page, now + timedelta(days=31))
+    expect(status(page)).to_have_text("Closed")
+    expect(page.locator(".timeline")).to_contain_text(
+        "Still clean at the re-evaluation"
+    )
