@@ -1,5 +1,7 @@
 """Delisting work: one case per (address, list) listing, and its audit trail."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -114,6 +116,13 @@ class DelistingCase(models.Model):
             expiry_hours=self.blocklist.expiry_hours,
             reevaluation_days=self.blocklist.reevaluation_days,
         )
+
+    @property
+    def time_to_delist(self) -> timedelta | None:
+        """From the request (or the opening, if none was possible) to removal."""
+        if self.verified_at is None:
+            return None
+        return self.verified_at - (self.requested_at or self.opened_at)
 
     @property
     def delist_url(self) -> str:

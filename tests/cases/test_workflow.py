@@ -117,3 +117,12 @@ def test_next_check_while_verifying_and_while_watching():
     later = T0 + timedelta(days=30)
     assert next_check(Status.WATCHING, now=T0, rule=RULE, reevaluate_at=later) == later
     assert next_check(Status.CLOSED, now=T0, rule=RULE, reevaluate_at=None) is None
+
+
+def test_durations_read_well():
+    from blcheck.core.templatetags.blcheck import timesince_delta
+
+    assert timesince_delta(timedelta(hours=19, minutes=31)) == "19 h 31 min"
+    assert timesince_delta(timedelta(days=2, hours=3, minutes=5)) == "2 d 3 h"
+    assert timesince_delta(timedelta(minutes=45)) == "45 min"
+    assert timesince_delta(None) == "—"

@@ -81,3 +81,19 @@ def test_runs_count_their_lookups_and_targets_know_their_last_check():
     assert not Target.objects.filter(last_checked_at__isnull=True).exists()
     latest = CheckRun.objects.filter(target=Target.objects.first()).first()
     assert latest.created_at == latest.started_at  # newest day first
+
+
+def test_seed_includes_cases_in_every_kind_of_state():
+    from blcheck.cases.models import DelistingCase
+
+    call_command(
+        "seed_demo", "--targets", "40", "--lists", "20", "--days", "60", "--seed", "2"
+    )
+    statuses = set(DelistingCase.objects.values_list("status", flat=True))
+    assert {"closed", "requested"} <= statuses
+    for case in DelistingCase.objects.all():
+        kinds = list(case.events.order_by("at", "pk").values_list("kind", flat=True))
+        assert kinds[:2] == ["opened", "requested"]
+        assert case.reference.startswith("BBR")
+        if case.status == "closed":
+            assert kinds[-1] == "closed" and case.time_to_delist is not None

@@ -56,7 +56,7 @@ def test_task_for_a_deleted_run_returns_quietly(celery_worker):
     check_runs.apply(args=[[999_999]]).get()
 
 
-def test_beat_ticks_the_dispatcher_recovery_and_pruning():
+def test_beat_ticks_every_periodic_task_and_each_exists():
     from django.conf import settings
 
     from blcheck.celery import app
@@ -67,6 +67,8 @@ def test_beat_ticks_the_dispatcher_recovery_and_pruning():
         "blcheck.monitoring.tasks.dispatch_due_checks",
         "blcheck.monitoring.tasks.recover_stalled_runs",
         "blcheck.monitoring.tasks.prune_lookups",
+        "blcheck.cases.tasks.verify_requested_cases",
+        "blcheck.cases.tasks.watch_relisting",
     }
     assert tasks <= set(app.tasks)
     assert schedule["dispatch-due-checks"]["schedule"].total_seconds() == 60

@@ -3,11 +3,15 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from blcheck.cases.demo import demo_cases
 from blcheck.monitoring.services.demo import demo_seed
 
 
 class Command(BaseCommand):
-    help = "Fill the database with synthetic targets, lookups and listing episodes."
+    help = (
+        "Fill the database with synthetic targets, lookups, listing episodes and "
+        "delisting cases."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--targets", type=int, default=50)
@@ -36,7 +40,8 @@ class Command(BaseCommand):
             days=options["days"],
             seed=options["seed"],
         )
+        cases = demo_cases(seed=options["seed"])
         self.stdout.write(
             f"demo: {counts.targets} targets, {counts.runs} runs, {counts.lookups} "
-            f"lookups, {counts.episodes} listing episodes"
+            f"lookups, {counts.episodes} listing episodes, {cases} cases"
         )

@@ -1,0 +1,23 @@
+"""Display filters shared by the templates."""
+
+from datetime import timedelta
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def timesince_delta(value: timedelta | None) -> str:
+    """A duration as "2 days 3 hours" or "45 minutes"."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)s min") % {"minutes": minutes}
