@@ -113,3 +113,41 @@ class CloseForm(forms.Form):
         ]
     )
     text = forms.CharField(label=_("Why"), max_length=10_000, required=False)
+
+
+class BounceForm(forms.Form):
+    """A pasted bounce or an uploaded .eml, at most 1 MiB."""
+
+    text = forms.CharField(
+        label=_("Bounce message"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+        help_text=_("Paste the whole bounce, headers included if you have them."),
+    )
+    eml = forms.FileField(label=_("Or a .eml file"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload, text = data.get("eml"), data.get("text") or ""
+        if upload is not None:
+            if upload.size > MAX_BOUNCE_BYTES:
+                raise forms.ValidationError(
+                    _(
+                        "The file is larger than 1 MiB; nothing was "
+                        "kept. Paste the part with the rejection."
+                    )
+                )
+            raw: bytes | str = upload.read()
+        else:
+            raw = text
+            if len(text.encode("utf-8")) > MAX_BOUNCE_BYTES:
+                raise forms.ValidationError(
+                    _(
+                        "The text is larger than 1 MiB; nothing was "
+                        "kept. Paste the part with the rejection."
+                    )
+                )
+        if not raw or (isinstance(raw, str) and not raw.strip()):
+            raise forms.ValidationError(_("Paste a bounce or choose a .eml file."))
+        data["raw"] = raw
+        return data

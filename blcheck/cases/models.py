@@ -64,6 +64,9 @@ class DelistingCase(models.Model):
         related_name="cases",
     )
     bounce_text = models.TextField(_("bounce message"), blank=True)
+    lookup_url = models.URLField(
+        _("lookup link from the bounce"), max_length=500, blank=True
+    )
     # The request, as staff made it.
     method = models.CharField(
         _("method"), max_length=10, choices=Method.choices, blank=True

@@ -1,13 +1,19 @@
+import ipaddress
+
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blcheck.cases import selectors, services
+from blcheck.cases.bounce import BounceReport, parse_bounce
 from blcheck.cases.filters import CaseFilter
 from blcheck.cases.forms import (
+    MAX_BOUNCE_BYTES,
     AssignForm,
+    BounceForm,
     CloseForm,
     NoteForm,
     OpenCaseForm,
@@ -15,6 +21,7 @@ from blcheck.cases.forms import (
 )
 from blcheck.cases.models import DelistingCase
 from blcheck.core.access import acting_user, editor_required, viewer_required
+from blcheck.monitoring.models import Blocklist
 
 
 @require_GET
@@ -130,4 +137,83 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except (services.CaseConflict, services.workflow.TransitionError) as exc:
         messages.error(request, str(exc))
+    return redirect("cases:case-detail", pk=case.pk)
+
+
+def _highlighted(report: BounceReport) -> list[tuple[str, str]]:
+    """The report's text cut into (piece, field) chunks; field empty when plain."""
+    chunks, position = [], 0
+    for start, end, field in sorted(report.spans):
+        if start < position:
+            continue  # overlapping finds: keep the first
+        chunks += [(report.text[position:start], ""), (report.text[start:end], field)]
+        position = end
+    chunks.append((report.text[position:], ""))
+    return [chunk for chunk in chunks if chunk[0]]
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def bounce_intake(request: HttpRequest) -> HttpResponse:
+    """Paste a bounce: see what it says, then open the case it points at."""
+    try:
+        posted = request.POST if request.method == "POST" else None
+    except RequestDataTooBig:
+        messages.error(request, _("That was larger than 1 MiB; nothing was kept."))
+        return redirect("cases:bounce-intake")
+    if posted is not None and posted.get("action") == "open":
+        return _open_from_bounce(request)
+    form = BounceForm(posted, request.FILES if posted is not None else None)
+    if posted is None or not form.is_valid():
+        status = 422 if form.is_bound else 200
+        return render(
+            request, "cases/bounce_intake.html", {"form": form}, status=status
+        )
+    raw = form.cleaned_data["raw"]
+    report = parse_bounce(raw)
+    bounce_text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    blocklist = Blocklist.objects.filter(zone=report.blocklist or "").first()
+    return render(
+        request,
+        "cases/bounce_intake.html",
+        {
+            "form": BounceForm(),
+            "report": report,
+            "fields": report.as_dict(),
+            "chunks": _highlighted(report),
+            "bounce_text": bounce_text,
+            "blocklist": blocklist,
+            "target": services.target_for_address(report.blocked_ip or ""),
+        },
+    )
+
+
+def _open_from_bounce(request: HttpRequest) -> HttpResponse:
+    blocklist = Blocklist.objects.filter(
+        pk=request.POST.get("blocklist") or 0, is_retired=False
+    ).first()
+    address = request.POST.get("address", "")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        blocklist = None
+    text = request.POST.get("bounce_text", "")
+    if blocklist is None or len(text.encode("utf-8")) > MAX_BOUNCE_BYTES:
+        messages.error(
+            request,
+            _(
+                "The bounce did not name a known list and address; "
+                "open the case by hand."
+            ),
+        )
+        return redirect("cases:bounce-intake")
+    case, created = services.case_open_from_bounce(
+        blocklist=blocklist,
+        address=address,
+        bounce_text=text,
+        lookup_url=request.POST.get("lookup_url", ""),
+        by=acting_user(request),
+    )
+    if not created:
+        messages.info(request, _("A case for this address and list is already open."))
     return redirect("cases:case-detail", pk=case.pk)
