@@ -8,7 +8,17 @@ import pytest
 
 from blcheck.cases.bounce import MAX_BYTES, BounceTooLarge, parse_bounce
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "bounces"
+
+def _corpus() -> Path:
+    """shared/ lies beside the checkout (here and in CI); look upwards for it."""
+    for folder in Path(__file__).resolve().parents:
+        candidate = folder / "shared" / "corpus" / "bounces"
+        if candidate.is_dir():
+            return candidate
+    return Path(__file__).resolve().parents[3] / "shared" / "corpus" / "bounces"
+
+
+CORPUS = _corpus()
 FIELDS = (
     "category",
     "smtp_code",
