@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from blcheck.cases import selectors, services
+from blcheck.cases import selectors, services, workflow
 from blcheck.cases.bounce import BounceReport, parse_bounce
 from blcheck.cases.filters import CaseFilter
 from blcheck.cases.forms import (
@@ -91,7 +91,7 @@ def case_mark_requested(request: HttpRequest, pk: int) -> HttpResponse:
         services.case_mark_requested(
             case=case, by=acting_user(request), **form.cleaned_data
         )
-    except (services.CaseConflict, services.workflow.TransitionError) as exc:
+    except (services.CaseConflict, workflow.TransitionError) as exc:
         messages.error(request, str(exc))
     return redirect("cases:case-detail", pk=case.pk)
 
@@ -135,7 +135,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
             to=form.cleaned_data["to"],
             text=form.cleaned_data["text"],
         )
-    except (services.CaseConflict, services.workflow.TransitionError) as exc:
+    except (services.CaseConflict, workflow.TransitionError) as exc:
         messages.error(request, str(exc))
     return redirect("cases:case-detail", pk=case.pk)
 

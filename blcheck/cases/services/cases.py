@@ -1,0 +1,265 @@
+"""Writes for delisting cases. Every change of a case writes its CaseEvent in
+the same transaction; a move that lost a race raises CaseConflict."""
+
+import functools
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from blcheck.cases import workflow
+from blcheck.cases.models import CaseEvent, DelistingCase
+from blcheck.monitoring.models import Blocklist, ListingChange, Lookup, Target
+
+Status = DelistingCase.Status
+Kind = CaseEvent.Kind
+
+
+def in_site_language(function: Callable[..., Any]) -> Callable[..., Any]:
+    """blcheck's own entries in a case's history are written in the site's
+    language (LANGUAGE_CODE), whoever's request or task caused them."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with translation.override(settings.LANGUAGE_CODE):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+class CaseConflict(Exception):
+    """The case changed since it was read (another person or blcheck moved it)."""
+
+
+def _event(
+    case: DelistingCase,
+    kind: str,
+    *,
+    by: User | None,
+    at: datetime,
+    detail: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    lookup: Lookup | None = None,
+) -> CaseEvent:
+    evidence = {}
+    if lookup is not None:
+        evidence = {
+            "checked_at": lookup.checked_at.isoformat(),
+            "verdict": lookup.verdict,
+            "codes": lookup.codes,
+            "error": lookup.error,
+            "query_name": lookup.query_name,
+            "resolver": lookup.resolver,
+        }
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=by,
+        at=at,
+        detail=detail,
+        from_status=from_status,
+        to_status=to_status,
+        lookup=lookup,
+        evidence=evidence,
+    )
+
+
+def _move(
+    case: DelistingCase,
+    to: str,
+    kind: str,
+    *,
+    by: User | None,
+    at: datetime,
+    detail: str = "",
+    lookup: Lookup | None = None,
+    **fields: Any,
+) -> DelistingCase:
+    """Change the status (conditional on the one read) and log it."""
+    workflow.ensure_allowed(case.status, to)
+    moved = DelistingCase.objects.filter(pk=case.pk, status=case.status).update(
+        status=to, **fields
+    )
+    if moved != 1:
+        raise CaseConflict(
+            _("This case was changed by someone else. Reload and try again.")
+        )
+    _event(
+        case,
+        kind,
+        by=by,
+        at=at,
+        detail=detail,
+        from_status=case.status,
+        to_status=to,
+        lookup=lookup,
+    )
+    case.refresh_from_db()
+    return case
+
+
+def _notify(text: str) -> None:
+    from blcheck.monitoring.tasks import notify_text as notify_text_task
+
+    transaction.on_commit(functools.partial(notify_text_task.delay, text))
+
+
+def _latest_episode(
+    target: Target, blocklist: Blocklist, subject: str
+) -> ListingChange | None:
+    return (
+        ListingChange.objects.filter(
+            listing__target=target,
+            listing__blocklist=blocklist,
+            listing__subject=subject,
+            kind=ListingChange.Kind.LISTED,
+        )
+        .order_by("-at")
+        .first()
+    )
+
+
+@in_site_language
+def case_open(
+    *,
+    target: Target,
+    blocklist: Blocklist,
+    subject: str,
+    by: User | None,
+    bounce_text: str = "",
+) -> tuple[DelistingCase, bool]:
+    """Open a case, or find the one already open for this address and list."""
+    existing = DelistingCase.objects.filter(
+        target=target,
+        blocklist=blocklist,
+        subject=subject,
+        status__in=[s.value for s in workflow.ACTIVE],
+    ).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            case = DelistingCase.objects.create(
+                target=target,
+                blocklist=blocklist,
+                subject=subject,
+                opened_by=by,
+                assignee=by,
+                bounce_text=bounce_text[:1_000_000],
+                episode=_latest_episode(target, blocklist, subject),
+                contact_email=settings.ORG_CONTACT_EMAIL,
+                contact_phone=settings.ORG_CONTACT_PHONE,
+                next_check_at=now,
+            )
+            _event(case, Kind.OPENED, by=by, at=now, to_status=Status.OPEN)
+            if case.policy.action is workflow.Action.WAIT:
+                due = workflow.removal_due(
+                    case.policy, requested_at=None, opened_at=now
+                )
+                _move(
+                    case,
+                    Status.AWAITING_REMOVAL,
+                    Kind.WAITING,
+                    by=None,
+                    at=now,
+                    removal_due_at=due,
+                    detail=_(
+                        "This list removes listings on its own; no request is "
+                        "possible. Wait, and blcheck keeps checking."
+                    ),
+                )
+    except IntegrityError:  # someone opened it a moment earlier
+        existing, _created = case_open(
+            target=target, blocklist=blocklist, subject=subject, by=by
+        )
+        return existing, False
+    return case, True
+
+
+def reference_error(blocklist: Blocklist, reference: str) -> str | None:
+    """A message when the confirmation number does not have the list's format."""
+    pattern = blocklist.reference_pattern
+    if reference and pattern and not re.fullmatch(pattern.strip("^$"), reference):
+        return _("%(list)s confirmation numbers look like %(pattern)s.") % {
+            "list": blocklist.name,
+            "pattern": pattern,
+        }
+    return None
+
+
+@transaction.atomic
+def case_mark_requested(
+    *,
+    case: DelistingCase,
+    by: User,
+    method: str,
+    requested_at: datetime | None = None,
+    reference: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    request_text: str = "",
+) -> DelistingCase:
+    now = timezone.now()
+    requested_at = requested_at or now
+    due = workflow.removal_due(
+        case.policy, requested_at=requested_at, opened_at=case.opened_at
+    )
+    return _move(
+        case,
+        Status.REQUESTED,
+        Kind.REQUESTED,
+        by=by,
+        at=now,
+        detail=reference,
+        method=method,
+        requested_at=requested_at,
+        reference=reference,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        request_text=request_text,
+        removal_due_at=due,
+        is_overdue=False,
+        next_check_at=now,
+    )
+
+
+@transaction.atomic
+def case_assign(
+    *, case: DelistingCase, by: User, assignee: User | None
+) -> DelistingCase:
+    now = timezone.now()
+    DelistingCase.objects.filter(pk=case.pk).update(assignee=assignee)
+    _event(
+        case,
+        Kind.ASSIGNED,
+        by=by,
+        at=now,
+        detail=assignee.get_username() if assignee else "",
+    )
+    case.refresh_from_db()
+    return case
+
+
+@transaction.atomic
+def case_add_note(*, case: DelistingCase, by: User, text: str) -> CaseEvent:
+    return _event(case, Kind.NOTE, by=by, at=timezone.now(), detail=text)
+
+
+@transaction.atomic
+def case_close_by_hand(
+    *, case: DelistingCase, by: User, to: str, text: str = ""
+) -> DelistingCase:
+    """Rejected by the list, or abandoned by staff."""
+    kind = Kind.REJECTED if to == Status.REJECTED else Kind.ABANDONED
+    fields: dict[str, Any] = {"next_check_at": None} if to == Status.ABANDONED else {}
+    if to == Status.ABANDONED:
+        fields["closed_at"] = timezone.now()
+    return _move(case, to, kind, by=by, at=timezone.now(), detail=text, **fields)

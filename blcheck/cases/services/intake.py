@@ -1,0 +1,55 @@
+"""From a bounce to its case: find (or add) the address, open the case."""
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from blcheck.cases.models import DelistingCase
+from blcheck.cases.services.cases import case_open, in_site_language
+from blcheck.monitoring.models import Blocklist, Target
+
+
+def target_for_address(address: str) -> Target | None:
+    """The monitored target holding this address: itself, or a range around it."""
+    import ipaddress
+
+    exact = Target.objects.filter(value=address).first()
+    if exact is not None:
+        return exact
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    for target in Target.objects.filter(kind=Target.Kind.RANGE):
+        if ip in ipaddress.ip_network(target.value):
+            return target
+    return None
+
+
+@in_site_language
+def case_open_from_bounce(
+    *, blocklist: Blocklist, address: str, bounce_text: str, lookup_url: str, by: User
+) -> tuple[DelistingCase, bool]:
+    """Open (or find) the case a bounce points at; an unknown address becomes a
+    target first. The bounce and its lookup link are kept on the case."""
+    from blcheck.monitoring import services as monitoring
+    from blcheck.monitoring.targets import parse_target
+
+    with transaction.atomic():
+        target = target_for_address(address)
+        if target is None:
+            parsed = parse_target(address, max_range_size=1)
+            target = monitoring.target_create(
+                parsed=parsed, label=_("from a bounce"), by=by
+            )
+        case, created = case_open(
+            target=target,
+            blocklist=blocklist,
+            subject=address,
+            by=by,
+            bounce_text=bounce_text,
+        )
+        if created and lookup_url:
+            DelistingCase.objects.filter(pk=case.pk).update(lookup_url=lookup_url[:500])
+            case.refresh_from_db()
+    return case, created
