@@ -156,6 +156,7 @@ def test_target_page_shows_what_is_listed_now_and_the_history(client, manager):
     page = client.get(
         reverse("monitoring:target-detail", args=[target.pk])
     ).content.decode()
+    assert "<title>192.0.2.66 · blcheck</title>" in page  # the history is not in it
     assert "Listed now" in page and "Good test list" in page
     assert "badge-listed" in page and "127.0.0.2" in page
 
