@@ -189,18 +189,21 @@ class CheckManyForm(forms.Form):
 KIND_CHOICES = [("ipv4", "IPv4"), ("ipv6", "IPv6"), ("domain", _("Domains"))]
 
 
-def _retired_error(zone: str) -> forms.ValidationError | None:
-    reason = retired_zones().get(zone)
-    if reason is None:
-        existing = Blocklist.objects.filter(zone=zone, is_retired=True).first()
-        reason = existing.retired_reason if existing else None
-    if reason is None:
-        return None
+def _retired(zone: str, reason: str) -> forms.ValidationError:
     return forms.ValidationError(
         _("%(zone)s is a retired list and is never queried: %(reason)s"),
         params={"zone": zone, "reason": reason},
         code="retired",
     )
+
+
+def _retired_error(zone: str) -> forms.ValidationError | None:
+    """Why a zone is dead, from the catalog file or a retired row; None if alive."""
+    reason = retired_zones().get(zone)
+    if reason is None:
+        existing = Blocklist.objects.filter(zone=zone, is_retired=True).first()
+        reason = existing.retired_reason if existing else None
+    return None if reason is None else _retired(zone, reason)
 
 
 class BlocklistCreateForm(forms.ModelForm):
@@ -269,11 +272,7 @@ class BlocklistForm(forms.ModelForm):
         enabled = bool(self.cleaned_data["is_enabled"])
         blocklist = self.instance
         if enabled and blocklist.is_retired:
-            raise forms.ValidationError(
-                _("%(zone)s is a retired list and is never queried: %(reason)s"),
-                params={"zone": blocklist.zone, "reason": blocklist.retired_reason},
-                code="retired",
-            )
+            raise _retired(blocklist.zone, blocklist.retired_reason)
         key_setting = blocklist.key_setting
         if enabled and key_setting and not settings.DNSBL_KEYS.get(key_setting):
             raise forms.ValidationError(

@@ -110,9 +110,6 @@ class Blocklist(models.Model):
     def is_healthy(self) -> bool:
         return self.health in (self.Health.OK, self.Health.UNKNOWN)
 
-    def page_url(self, template: str, ip: str) -> str:
-        return template.replace("{ip}", ip) if template else ""
-
 
 class Tag(models.Model):
     """A label grouping targets (a site, a customer, a mail service)."""

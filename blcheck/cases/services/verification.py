@@ -107,17 +107,7 @@ def _clean(
 ) -> None:
     if case.status == Status.WATCHING:
         if case.reevaluate_at and now >= case.reevaluate_at:
-            _move(
-                case,
-                Status.CLOSED,
-                Kind.CLOSED,
-                by=None,
-                at=now,
-                lookup=lookup,
-                closed_at=now,
-                next_check_at=None,
-                detail=_summary(case, now),
-            )
+            _close(case, now, lookup)
         else:
             DelistingCase.objects.filter(pk=case.pk).update(
                 next_check_at=workflow.next_check(
@@ -139,6 +129,21 @@ def _clean(
         _verified(case, now, lookup)
 
 
+def _close(case: DelistingCase, now: datetime, lookup: Lookup | None) -> None:
+    """The work is done: the summary gives the time to delist."""
+    _move(
+        case,
+        Status.CLOSED,
+        Kind.CLOSED,
+        by=None,
+        at=now,
+        lookup=lookup,
+        closed_at=now,
+        next_check_at=None,
+        detail=_summary(case, now),
+    )
+
+
 def _verified(case: DelistingCase, now: datetime, lookup: Lookup) -> None:
     reevaluate = workflow.reevaluation_at(case.policy, now)
     detail = _("Not listed in %(count)s consecutive lookups since %(since)s.") % {
@@ -156,16 +161,7 @@ def _verified(case: DelistingCase, now: datetime, lookup: Lookup) -> None:
         detail=detail,
     )
     if reevaluate is None:
-        _move(
-            case,
-            Status.CLOSED,
-            Kind.CLOSED,
-            by=None,
-            at=now,
-            closed_at=now,
-            next_check_at=None,
-            detail=_summary(case, now),
-        )
+        _close(case, now, None)
     else:
         _move(
             case,
