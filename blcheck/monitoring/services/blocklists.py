@@ -1,6 +1,6 @@
 """Writes and lookups for blocklists: the catalog, list specs, staff edits."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -65,14 +65,20 @@ def list_spec(blocklist: Blocklist) -> engine.ListSpec | None:
     )
 
 
-def blocklists_usable() -> dict[engine.ListSpec, Blocklist]:
+def _usable(blocklists: Iterable[Blocklist]) -> dict[engine.ListSpec, Blocklist]:
     """Enabled, not retired, and with their key when they need one."""
     usable = {}
-    for blocklist in Blocklist.objects.filter(is_enabled=True, is_retired=False):
-        spec = list_spec(blocklist)
-        if spec is not None:
-            usable[spec] = blocklist
+    for blocklist in blocklists:
+        if blocklist.is_enabled and not blocklist.is_retired:
+            spec = list_spec(blocklist)
+            if spec is not None:
+                usable[spec] = blocklist
     return usable
+
+
+def blocklists_usable() -> dict[engine.ListSpec, Blocklist]:
+    """The lists a check asks: enabled, not retired, with their key if needed."""
+    return _usable(Blocklist.objects.filter(is_enabled=True, is_retired=False))
 
 
 def lookup_lists(zones: Sequence[str]) -> tuple[list[engine.ListSpec], list[str]]:
@@ -90,8 +96,7 @@ def lookup_lists(zones: Sequence[str]) -> tuple[list[engine.ListSpec], list[str]
         warnings.append("database not migrated; using the shipped catalog file")
         catalog = [Blocklist(zone=e.zone, **e.model_fields()) for e in read_catalog()]
     if not zones:
-        usable = [b for b in catalog if b.is_enabled and not b.is_retired]
-        return [spec for b in usable if (spec := list_spec(b)) is not None], warnings
+        return list(_usable(catalog)), warnings
     known = {b.zone: b for b in catalog}
     specs = []
     for zone in dict.fromkeys(z.lower().rstrip(".") for z in zones):
