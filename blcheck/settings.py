@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "django_filters",
     "blcheck.monitoring",
     "blcheck.cases",
+    "blcheck.reports",
 ]
 
 MIDDLEWARE = [

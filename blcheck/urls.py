@@ -2,22 +2,15 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from blcheck.core import views as core_views
 
 urlpatterns = [
-    path(
-        "",
-        RedirectView.as_view(
-            pattern_name="monitoring:target-list", http_method_names=["get", "head"]
-        ),
-        name="home",
-    ),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("blcheck.monitoring.urls")),
     path("", include("blcheck.cases.urls")),
+    path("", include("blcheck.reports.urls")),
 ]
