@@ -3,7 +3,15 @@
 import factory
 from django.utils import timezone
 
-from blcheck.monitoring.models import Blocklist, CheckRun, Lookup, Target
+from blcheck.cases.models import CaseEvent, DelistingCase
+from blcheck.monitoring.models import (
+    Blocklist,
+    CheckRun,
+    Listing,
+    ListingChange,
+    Lookup,
+    Target,
+)
 
 
 class BlocklistFactory(factory.django.DjangoModelFactory):
@@ -44,3 +52,53 @@ class LookupFactory(factory.django.DjangoModelFactory):
     query_name = "x"
     verdict = Lookup.Verdict.NOT_LISTED
     checked_at = factory.LazyFunction(timezone.now)
+
+
+class ListingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Listing
+
+    target = factory.SubFactory(TargetFactory)
+    blocklist = factory.SubFactory(BlocklistFactory)
+    subject = factory.LazyAttribute(lambda o: o.target.value)
+    is_listed = True
+    codes = factory.LazyAttribute(lambda o: ["127.0.0.2"] if o.is_listed else [])
+    listed_since = factory.LazyAttribute(
+        lambda o: o.last_changed_at if o.is_listed else None
+    )
+    last_changed_at = factory.LazyFunction(timezone.now)
+
+
+class ListingChangeFactory(factory.django.DjangoModelFactory):
+    """A flip; pass kind=ListingChange.Kind.CLEARED for an episode's end."""
+
+    class Meta:
+        model = ListingChange
+
+    listing = factory.SubFactory(ListingFactory)
+    kind = ListingChange.Kind.LISTED
+    at = factory.LazyFunction(timezone.now)
+    codes = factory.LazyAttribute(
+        lambda o: ["127.0.0.2"] if o.kind == ListingChange.Kind.LISTED else []
+    )
+
+
+class DelistingCaseFactory(factory.django.DjangoModelFactory):
+    """A case as the database holds it; services.case_open writes events too."""
+
+    class Meta:
+        model = DelistingCase
+
+    target = factory.SubFactory(TargetFactory)
+    blocklist = factory.SubFactory(BlocklistFactory)
+    subject = factory.LazyAttribute(lambda o: o.target.value)
+    status = DelistingCase.Status.OPEN
+
+
+class CaseEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseEvent
+
+    case = factory.SubFactory(DelistingCaseFactory)
+    kind = CaseEvent.Kind.OPENED
+    at = factory.LazyFunction(timezone.now)
