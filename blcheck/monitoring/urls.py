@@ -5,8 +5,6 @@ from blcheck.monitoring import views
 app_name = "monitoring"
 
 urlpatterns = [
-    # the start page
-    path("", views.dashboard, name="dashboard"),
     # targets/
     path("targets/", views.target_list, name="target-list"),
     path("targets/new/", views.target_create, name="target-create"),

@@ -25,12 +25,6 @@ from blcheck.monitoring.services import notifications
 
 @require_GET
 @viewer_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "monitoring/dashboard.html", {})
-
-
-@require_GET
-@viewer_required
 def target_list(request: HttpRequest) -> HttpResponse:
     tag = request.GET.get("tag") or None
     return render(

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ReportsConfig(AppConfig):
-    """History and reports for managers: read-only, no models."""
+    """The dashboard, history and reports: read-only pages, no models."""
 
     name = "blcheck.reports"
     verbose_name = _("History and reports")

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from blcheck.reports.views import history, reports
+from blcheck.reports.views import dashboard, history, reports
 
 app_name = "reports"
 
 urlpatterns = [
+    # the start page
+    path("", dashboard.dashboard, name="dashboard"),
     # history/
     path("history/lookups/", history.lookup_history, name="history-lookups"),
     path("history/lookups.csv", history.lookup_history_csv, name="history-lookups-csv"),
