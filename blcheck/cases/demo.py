@@ -3,14 +3,37 @@
 import random
 from datetime import timedelta
 
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
 from blcheck.cases.models import CaseEvent, DelistingCase
+from blcheck.core.access import IT_STAFF
 from blcheck.monitoring.models import ListingChange
 
 Status = DelistingCase.Status
 Kind = CaseEvent.Kind
+# Demo IT staff who work the cases; they cannot log in (no usable password).
+STAFF = (
+    ("demo-sato", "Haruka", "Sato"),
+    ("demo-suzuki", "Kenji", "Suzuki"),
+    ("demo-tanaka", "Aiko", "Tanaka"),
+)
+
+
+def _demo_staff() -> list[User]:
+    group = Group.objects.get(name=IT_STAFF)
+    staff = []
+    for username, first, last in STAFF:
+        user, made = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last}
+        )
+        if made:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.add(group)
+        staff.append(user)
+    return staff
 
 
 def demo_cases(*, seed: int) -> int:
@@ -19,6 +42,7 @@ def demo_cases(*, seed: int) -> int:
     rng = random.Random(seed)
     now = timezone.now()
     made = 0
+    staff = _demo_staff()
     episodes = ListingChange.objects.filter(kind=ListingChange.Kind.LISTED, cases=None)
     with transaction.atomic():
         for episode in episodes.select_related("listing").order_by("at"):
@@ -42,13 +66,17 @@ def demo_cases(*, seed: int) -> int:
                 .exists()
             ):
                 continue  # one active case per address and list
-            _case(episode, cleared, now, rng)
+            _case(episode, cleared, now, rng, staff)
             made += 1
     return made
 
 
-def _case(episode: ListingChange, cleared: ListingChange | None, now, rng) -> None:  # type: ignore[no-untyped-def]
+def _case(  # type: ignore[no-untyped-def]
+    episode: ListingChange, cleared: ListingChange | None, now, rng, staff
+) -> None:
     listing = episode.listing
+    # Most cases are someone's; a few wait for an owner.
+    assignee = rng.choice(staff) if rng.random() < 0.85 else None
     opened = episode.at + timedelta(hours=rng.randint(1, 6))
     requested = opened + timedelta(hours=rng.randint(1, 12))
     case = DelistingCase.objects.create(
@@ -56,6 +84,8 @@ def _case(episode: ListingChange, cleared: ListingChange | None, now, rng) -> No
         blocklist_id=listing.blocklist_id,
         subject=listing.subject,
         episode=episode,
+        assignee=assignee,
+        opened_by=assignee,
         method=DelistingCase.Method.FORM,
         reference=f"BBR2{int(requested.timestamp())}-{rng.randint(10000, 99999)}-"
         f"{rng.randint(100, 999)}",
@@ -98,6 +128,7 @@ def _case(episode: ListingChange, cleared: ListingChange | None, now, rng) -> No
     for at, kind, detail, to in events:
         CaseEvent.objects.create(
             case=case,
+            actor=assignee if kind in (Kind.OPENED, Kind.REQUESTED) else None,
             at=at,
             kind=kind,
             detail=detail,

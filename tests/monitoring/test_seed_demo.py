@@ -97,3 +97,27 @@ def test_seed_includes_cases_in_every_kind_of_state():
         assert case.reference.startswith("BBR")
         if case.status == "closed":
             assert kinds[-1] == "closed" and case.time_to_delist is not None
+
+
+def test_demo_cases_belong_to_demo_it_staff_who_cannot_log_in():
+    from blcheck.cases.models import DelistingCase
+    from blcheck.core.access import can_edit
+
+    call_command(
+        "seed_demo", "--targets", "40", "--lists", "20", "--days", "60", "--seed", "2"
+    )
+    owners = {case.assignee for case in DelistingCase.objects.all()}
+    staff = {user for user in owners if user is not None}
+    assert len(staff) >= 2  # the cases-per-person report has people to compare
+    assert all(can_edit(user) and not user.has_usable_password() for user in staff)
+
+
+def test_lookups_carry_the_evidence_pages_show():
+    call_command(
+        "seed_demo", "--targets", "20", "--lists", "10", "--days", "30", "--seed", "5"
+    )
+    listed = Lookup.objects.filter(verdict="listed").first()
+    assert listed.codes == ["127.0.0.2"] and listed.reason and listed.rcode == "NOERROR"
+    error = Lookup.objects.filter(verdict="error").first()
+    assert error.error == "timeout" and error.codes == [] and error.rcode == ""
+    assert listed.query_name.endswith(listed.blocklist.zone)
