@@ -74,6 +74,7 @@ class ListingChangeFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = ListingChange
+        skip_postgeneration_save = True
 
     listing = factory.SubFactory(ListingFactory)
     kind = ListingChange.Kind.LISTED
@@ -81,6 +82,22 @@ class ListingChangeFactory(factory.django.DjangoModelFactory):
     codes = factory.LazyAttribute(
         lambda o: ["127.0.0.2"] if o.kind == ListingChange.Kind.LISTED else []
     )
+
+    @factory.post_generation
+    def end_the_episode(
+        change: ListingChange,  # factory_boy passes the instance made
+        create: bool,
+        extracted: object,
+        **kwargs: object,
+    ) -> None:
+        """A "cleared" change ends the open episode before it, as runs do."""
+        if create and change.kind == ListingChange.Kind.CLEARED:
+            ListingChange.objects.filter(
+                listing=change.listing,
+                kind=ListingChange.Kind.LISTED,
+                ended_at__isnull=True,
+                at__lt=change.at,
+            ).update(ended_at=change.at)
 
 
 class DelistingCaseFactory(factory.django.DjangoModelFactory):

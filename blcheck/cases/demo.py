@@ -22,7 +22,7 @@ STAFF = (
 
 
 def _demo_staff() -> list[User]:
-    group = Group.objects.get(name=IT_STAFF)
+    group, _ = Group.objects.get_or_create(name=IT_STAFF)
     staff = []
     for username, first, last in STAFF:
         user, made = User.objects.get_or_create(

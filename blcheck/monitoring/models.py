@@ -273,13 +273,20 @@ class Lookup(models.Model):
         indexes = [
             models.Index(fields=["target", "checked_at"]),
             models.Index(fields=["blocklist", "subject", "checked_at"]),
-            models.Index(fields=["checked_at"]),
+            # History pages are newest first, keyset-paged on (checked_at, id):
+            # with the id in the index, a second full of lookups needs no sort.
+            models.Index(fields=["checked_at", "id"], name="lookup_checked_at_id"),
             # History searches for listings and errors (under 1 % of the rows)
             # read this small index instead of walking millions of clean ones.
             models.Index(
-                fields=["checked_at"],
+                fields=["checked_at", "id"],
                 condition=~models.Q(verdict="not_listed"),
                 name="lookup_notable_checked_at",
+            ),
+            models.Index(
+                fields=["blocklist", "checked_at"],
+                condition=~models.Q(verdict="not_listed"),
+                name="lookup_notable_by_list",
             ),
         ]
         verbose_name = _("lookup")
@@ -321,6 +328,12 @@ class Listing(models.Model):
         ]
         indexes = [
             models.Index(fields=["is_listed", "blocklist"]),
+            # The dashboard puts targets with a listing first: read from here.
+            models.Index(
+                fields=["target"],
+                condition=models.Q(is_listed=True),
+                name="listing_listed_target",
+            ),
             # The dashboard's "lists erroring" and error filter: few rows.
             models.Index(
                 fields=["blocklist", "target"],
@@ -357,6 +370,10 @@ class ListingChange(models.Model):
     )
     codes = models.JSONField(default=list)
     reason = models.TextField(blank=True)
+    # On a "listed" change: when the episode ended (its "cleared" change), empty
+    # while still listed. Written with the clearing, so history and reports read
+    # an episode from one row instead of searching for its end.
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -367,7 +384,8 @@ class ListingChange(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["at"]),
+            # Newest first, ties broken by id, without a sort.
+            models.Index(fields=["at", "id"], name="listingchange_at_id"),
             # An episode's end: the first "cleared" of its listing after its start.
             models.Index(fields=["listing", "kind", "at"]),
         ]

@@ -67,6 +67,9 @@ def test_listing_then_clearing_records_one_episode(flip_zone):
         ("listed", first.pk),
         ("cleared", second.pk),
     ]
+    # The episode's end is written on its start, for history and reports.
+    assert changes[0].ended_at == changes[1].at
+    assert changes[1].ended_at is None
 
 
 def test_flapping_counts_every_flip(flip_zone):
@@ -79,6 +82,17 @@ def test_flapping_counts_every_flip(flip_zone):
         run_now(target)
     assert Listing.objects.get().change_count == 5
     assert ListingChange.objects.filter(kind="listed").count() == 3
+    ends = list(
+        ListingChange.objects.filter(kind="listed")
+        .order_by("at", "pk")
+        .values_list("ended_at", flat=True)
+    )
+    cleared = list(
+        ListingChange.objects.filter(kind="cleared")
+        .order_by("at", "pk")
+        .values_list("at", flat=True)
+    )
+    assert ends == [*cleared, None]  # each episode ends at the next clearing
 
 
 def test_an_error_keeps_the_last_known_state(flip_zone):

@@ -37,6 +37,9 @@ def test_episodes_agree_with_the_current_state():
             ["listed"] if len(kinds) % 2 else []
         )
         assert listing.is_listed == (len(kinds) % 2 == 1)
+        changes = list(listing.changes.order_by("at", "pk"))
+        for start, end in zip(changes[::2], [*changes[1::2], None], strict=False):
+            assert start.ended_at == (end.at if end else None)
 
 
 def test_same_seed_same_history():

@@ -257,6 +257,7 @@ def _save_listings(
     days: int,
 ) -> None:
     Listing.objects.bulk_create(states.values(), batch_size=CHUNK)
+    ends = _episode_ends(changes)
     ListingChange.objects.bulk_create(
         (
             ListingChange(
@@ -264,9 +265,24 @@ def _save_listings(
                 kind=kind,
                 run=run,
                 at=now - timedelta(days=days - day),
+                ended_at=(
+                    now - timedelta(days=days - ends[index]) if index in ends else None
+                ),
                 codes=["127.0.0.2"] if kind == ListingChange.Kind.LISTED else [],
             )
-            for key, kind, day, run in changes
+            for index, (key, kind, day, run) in enumerate(changes)
         ),
         batch_size=CHUNK,
     )
+
+
+def _episode_ends(changes: list[Change]) -> dict[int, int]:
+    """For each "listed" change (by index), the day its "cleared" change came."""
+    ends: dict[int, int] = {}
+    open_since: dict[tuple[int, int], int] = {}
+    for index, (key, kind, day, _run) in enumerate(changes):
+        if kind == ListingChange.Kind.LISTED:
+            open_since[key] = index
+        elif key in open_since:
+            ends[open_since.pop(key)] = day
+    return ends

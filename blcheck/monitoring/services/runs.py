@@ -291,6 +291,14 @@ def listings_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
         ],
         ignore_conflicts=True,
     )
+    cleared = [x.pk for x, kind, _ in flips if kind == ListingChange.Kind.CLEARED]
+    if cleared:
+        ListingChange.objects.filter(
+            listing_id__in=cleared,
+            kind=ListingChange.Kind.LISTED,
+            ended_at__isnull=True,
+            at__lt=now,
+        ).update(ended_at=now)
 
 
 LISTING_STATE_FIELDS = [
