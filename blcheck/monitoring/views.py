@@ -115,17 +115,26 @@ def target_create(request: HttpRequest) -> HttpResponse:
 @viewer_required
 def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(Target.objects.prefetch_related("tags"), pk=pk)
-    run = selectors.run_latest(target)
-    lookups = selectors.run_lookups(run) if run else []
+    options = selectors.TargetPageOptions.from_query(request.GET)
+    cases = selectors.target_cases(target=target)
+    states = selectors.target_list_states(target=target, cases=cases)
+    timeline = selectors.target_timeline(
+        target=target, days=options.days, listed_since=states.oldest_listed_since
+    )
     return render(
         request,
         "monitoring/target_detail.html",
         {
             "target": target,
-            "run": run,
-            "lookups": lookups,
-            "listed_now": selectors.listing_current(target=target),
-            "episodes": selectors.listing_episodes(target=target)[:50],
+            "run": selectors.run_latest(target),
+            "states": states,
+            "timeline": timeline,
+            "cases": cases,
+            "lookups": selectors.target_lookups(
+                target=target, options=options, blocklists=states.blocklists
+            ),
+            "options": options,
+            "day_choices": selectors.TIMELINE_DAYS,
         },
     )
 

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -21,3 +23,17 @@ def timesince_delta(value: timedelta | None) -> str:
     if hours:
         return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
     return _("%(minutes)s min") % {"minutes": minutes}
+
+
+VERDICT_ICONS = {"listed": "✕", "not_listed": "✓", "error": "⚠", "unchecked": "?"}
+
+
+@register.simple_tag
+def verdict_badge(verdict: str, label: str) -> SafeString:
+    """A verdict told by icon and text, not colour alone."""
+    return format_html(
+        '<span class="badge badge-{}"><span aria-hidden="true">{}</span> {}</span>',
+        verdict,
+        VERDICT_ICONS.get(verdict, "•"),
+        label,
+    )
