@@ -7,7 +7,11 @@ from django.shortcuts import render
 
 
 def is_partial(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
+    htmx = getattr(request, "htmx", None)
+    if htmx is None or not htmx:
+        return False
+    # Going back to a page htmx did not cache asks for the whole page again.
+    return not htmx.history_restore_request
 
 
 def render_page_or_partial(
