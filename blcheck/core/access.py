@@ -10,12 +10,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 IT_STAFF = "IT staff"
 MANAGERS = "Managers"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def _groups(user: AbstractBaseUser | AnonymousUser) -> set[str]:
@@ -40,7 +41,9 @@ def can_view(user: AbstractBaseUser | AnonymousUser) -> bool:
 def _require(test: Callable[[Any], bool]) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             if not test(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

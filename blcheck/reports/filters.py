@@ -1,0 +1,257 @@
+"""Filters of the history pages: lookups and listing episodes.
+
+Dates are days in TIME_ZONE, both ends included. Without dates a search covers
+the last few days, so the page anyone lands on is cheap. The HTML pages cap the
+span (PAGE_MAX_DAYS); the CSV exports take the same filters without the cap.
+"""
+
+import ipaddress
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from blcheck.monitoring.models import Blocklist, ListingChange, Lookup, Target
+
+PAGE_MAX_DAYS = 400
+TOO_LONG = "too_long"
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of the day in TIME_ZONE (the current time zone)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class HistoryForm(forms.Form):
+    """Checks the dates together: filled in when missing, in order, capped."""
+
+    default_days = 7
+    max_days: int | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned  # a date that does not parse is reported as it is
+        end = cleaned.get("date_to") or timezone.localdate()
+        start = cleaned.get("date_from") or end - timedelta(days=self.default_days - 1)
+        cleaned["date_from"], cleaned["date_to"] = start, end
+        if start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        elif self.max_days and (end - start).days >= self.max_days:
+            raise ValidationError(
+                ngettext(
+                    "Choose at most %(days)s day here; the CSV export has no limit.",
+                    "Choose at most %(days)s days here; the CSV export has no limit.",
+                    self.max_days,
+                )
+                % {"days": self.max_days},
+                code=TOO_LONG,
+            )
+        return cleaned
+
+    @property
+    def only_too_long(self) -> bool:
+        """Invalid for the page only because of the span: the export still works."""
+        return len(self.errors) == 1 and self.has_error(NON_FIELD_ERRORS, TOO_LONG)
+
+
+def _covering(address: str) -> list[int]:
+    """Targets that are the address or a range holding it (one query)."""
+    ip = ipaddress.ip_address(address)
+    found = []
+    candidates = Target.objects.filter(Q(value=address) | Q(kind=Target.Kind.RANGE))
+    for pk, value, kind in candidates.values_list("pk", "value", "kind"):
+        if kind != Target.Kind.RANGE:
+            found.append(pk)
+            continue
+        network = ipaddress.ip_network(value, strict=False)
+        if network.version == ip.version and ip in network:
+            found.append(pk)
+    return found
+
+
+def target_q(text: str, *, target: str, subject: str) -> Q:
+    """An exact address: that subject, under the targets holding it (indexed by
+    target). Anything else: targets whose value or label contains the text."""
+    text = text.strip()
+    try:
+        address = str(ipaddress.ip_address(text))
+    except ValueError:
+        address = ""
+    if address:
+        return Q(**{f"{target}__in": _covering(address), subject: address})
+    try:
+        exact = str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        exact = text
+    matching = Target.objects.filter(
+        Q(value__iexact=exact) | Q(value__icontains=text) | Q(label__icontains=text)
+    )
+    return Q(**{f"{target}__in": matching.values("pk")})
+
+
+def _day_filter(
+    label: str | Promise, method: str, help_text: str | Promise = ""
+) -> Any:
+    return django_filters.DateFilter(
+        label=label,
+        method=method,
+        help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class _BlocklistField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Blocklist) -> str:  # type: ignore[override]
+        return f"{obj.name} ({obj.zone})"
+
+
+class BlocklistFilter(django_filters.ModelChoiceFilter):
+    """A list to pick by name, every list ever used (retired ones too)."""
+
+    field_class = _BlocklistField
+
+    def __init__(self, **kwargs: Any) -> None:
+        lists = Blocklist.objects.only("pk", "name", "zone").order_by("name")
+        kwargs.setdefault("queryset", lists)
+        super().__init__(label=_("Blocklist"), empty_label=_("Any list"), **kwargs)
+
+
+class HistoryFilter(django_filters.FilterSet):
+    """What both history searches share: dates, target and the page's cap."""
+
+    default_days = 7
+    date_from = _day_filter(_("From"), "filter_from")
+    date_to = _day_filter(_("To"), "filter_to")
+    target = django_filters.CharFilter(
+        label=_("Target"),
+        method="filter_target",
+        help_text=_("An exact address, or part of a target's value or label."),
+    )
+
+    class Meta:
+        form = HistoryForm
+
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *args: Any,
+        max_days: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if data is not None and not data.get("date_from") and not data.get("date_to"):
+            today = timezone.localdate()
+            data = data.copy()
+            data["date_from"] = str(today - timedelta(days=self.default_days - 1))
+            data["date_to"] = str(today)
+        super().__init__(data, *args, **kwargs)
+        self.max_days = max_days
+
+    def get_form_class(self) -> type[HistoryForm]:
+        base = super().get_form_class()
+        settings = {"max_days": self.max_days, "default_days": self.default_days}
+        return type(base.__name__, (base,), settings)
+
+    def query(self) -> QueryDict:
+        """The search as a query string, with the dates in effect, no page."""
+        query = self.data.copy()
+        query.pop("before", None)
+        cleaned = getattr(self.form, "cleaned_data", {})
+        for name in ("date_from", "date_to"):
+            if cleaned.get(name):
+                query[name] = str(cleaned[name])
+        return query
+
+
+class LookupFilter(HistoryFilter):
+    """Lookups: what a list said, when (kept for the retention window)."""
+
+    blocklist = BlocklistFilter()
+    verdict = django_filters.ChoiceFilter(
+        label=_("Verdict"),
+        choices=Lookup.Verdict.choices,
+        method="filter_verdict",
+        empty_label=_("Any verdict"),
+    )
+    error = django_filters.ChoiceFilter(
+        label=_("Error reason"),
+        choices=Lookup.Error.choices,
+        method="filter_error",
+        empty_label=_("Any error"),
+    )
+
+    class Meta(HistoryFilter.Meta):
+        model = Lookup
+        fields = ("date_from", "date_to", "target", "blocklist", "verdict", "error")
+
+    def filter_from(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(checked_at__gte=day_start(value))
+
+    def filter_to(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(checked_at__lt=day_start(value + timedelta(days=1)))
+
+    def filter_target(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(target_q(value, target="target", subject="subject"))
+
+    def filter_verdict(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        queryset = queryset.filter(verdict=value)
+        if value == Lookup.Verdict.NOT_LISTED:
+            return queryset
+        # Spelled out so PostgreSQL reads the small partial index of notable rows.
+        return queryset.exclude(verdict=Lookup.Verdict.NOT_LISTED)
+
+    def filter_error(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return self.filter_verdict(queryset, name, Lookup.Verdict.ERROR).filter(
+            error=value
+        )
+
+
+class EpisodeFilter(HistoryFilter):
+    """Listing episodes (kept forever): those overlapping the dates."""
+
+    default_days = 30
+    date_from = _day_filter(
+        _("From"),
+        "filter_from",
+        _(
+            "Shows episodes that overlap the dates: listed by the last day "
+            "and not cleared before the first."
+        ),
+    )
+    blocklist = BlocklistFilter(field_name="listing__blocklist")
+    state = django_filters.ChoiceFilter(
+        label=_("State"),
+        choices=(("listed", _("Still listed")), ("cleared", _("Cleared"))),
+        method="filter_state",
+        empty_label=_("Any state"),
+    )
+
+    class Meta(HistoryFilter.Meta):
+        model = ListingChange
+        fields = ("date_from", "date_to", "target", "blocklist", "state")
+
+    def filter_from(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        # Started since, or not cleared before the first day.
+        start = day_start(value)
+        return queryset.filter(
+            Q(at__gte=start) | Q(ended_at__isnull=True) | Q(ended_at__gte=start)
+        )
+
+    def filter_to(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(at__lt=day_start(value + timedelta(days=1)))
+
+    def filter_target(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(
+            target_q(value, target="listing__target", subject="listing__subject")
+        )
+
+    def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(ended_at__isnull=value != "cleared")

@@ -1,0 +1,169 @@
+"""Reads for the history pages: lookups and listing episodes.
+
+A page is one query whatever the table holds: newest first, keyset-paged on
+(time, id), never counted. Exports stream tuples from the database in chunks,
+without building model instances.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from blcheck.cases.models import DelistingCase
+from blcheck.monitoring.models import ListingChange, Lookup
+
+PAGE_SIZE = 50
+EXPORT_CHUNK = 2000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+M = TypeVar("M", bound=Model)
+
+LOOKUP_COLUMNS = (
+    "checked_at",
+    "subject",
+    "target",
+    "blocklist_zone",
+    "verdict",
+    "codes",
+    "reason",
+    "error",
+    "rcode",
+    "ttl",
+    "resolver",
+    "elapsed_ms",
+)
+_LOOKUP_VALUES = (
+    "checked_at",
+    "subject",
+    "target__value",
+    "blocklist__zone",
+    "verdict",
+    "codes",
+    "reason",
+    "error",
+    "rcode",
+    "ttl",
+    "resolver",
+    "elapsed_ms",
+)
+EPISODE_COLUMNS = (
+    "listed_at",
+    "cleared_at",
+    "subject",
+    "target",
+    "blocklist_zone",
+    "duration_s",
+    "codes",
+    "reason",
+    "case_id",
+)
+_EPISODE_VALUES = (
+    "at",
+    "cleared_at",
+    "listing__subject",
+    "listing__target__value",
+    "listing__blocklist__zone",
+    "duration",
+    "codes",
+    "reason",
+    "case_id",
+)
+
+
+@dataclass(frozen=True)
+class HistoryPage(Generic[M]):
+    """One page of rows, newest first, and the marker of the next older page."""
+
+    rows: list[M]
+    older: str | None
+    is_newest: bool
+
+
+def cursor_encode(at: datetime, pk: int) -> str:
+    """(time, id) as "<microseconds since 1970>_<id>": exact, short, URL-safe."""
+    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}_{pk}"
+
+
+def cursor_decode(text: str) -> tuple[datetime, int] | None:
+    """The marker's (time, id), or None when it is not one of ours."""
+    micros, _, pk = text.partition("_")
+    try:
+        return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
+    except (ValueError, OverflowError):
+        return None
+
+
+def history_page(
+    queryset: QuerySet[M], *, time_field: str, before: str = "", size: int = PAGE_SIZE
+) -> HistoryPage[M]:
+    """The rows older than the marker: one query, size + 1 rows read."""
+    after = cursor_decode(before) if before else None
+    if after is not None:
+        at, pk = after
+        older = Q(**{f"{time_field}__lt": at}) | Q(**{time_field: at, "pk__lt": pk})
+        queryset = queryset.filter(older)
+    rows = list(queryset.order_by(f"-{time_field}", "-pk")[: size + 1])
+    last = rows[size - 1] if len(rows) > size else None
+    return HistoryPage(
+        rows=rows[:size],
+        older=cursor_encode(getattr(last, time_field), last.pk) if last else None,
+        is_newest=after is None,
+    )
+
+
+def lookup_history() -> QuerySet[Lookup]:
+    """Every stored lookup (the retention window), with its target and list."""
+    return Lookup.objects.select_related("target", "blocklist").order_by(
+        "-checked_at", "-pk"
+    )
+
+
+def episode_history() -> QuerySet[ListingChange]:
+    """Listing episodes: each "listed" change with its end (`ended_at`, written
+    when the listing cleared), its duration so far, and the newest case opened
+    about it."""
+    case = DelistingCase.objects.filter(episode=OuterRef("pk")).order_by("-pk")
+    now = Value(timezone.now(), output_field=DateTimeField())
+    return (
+        ListingChange.objects.filter(kind=ListingChange.Kind.LISTED)
+        .annotate(
+            cleared_at=F("ended_at"),
+            case_id=Subquery(case.values("pk")[:1]),
+        )
+        .annotate(
+            duration=ExpressionWrapper(
+                Coalesce(F("ended_at"), now) - F("at"), output_field=DurationField()
+            )
+        )
+        .select_related("listing__target", "listing__blocklist")
+        .order_by("-at", "-pk")
+    )
+
+
+def lookup_export_rows(queryset: QuerySet[Lookup]) -> Iterator[tuple[Any, ...]]:
+    """The lookups as LOOKUP_COLUMNS tuples, read EXPORT_CHUNK rows at a time."""
+    return queryset.values_list(*_LOOKUP_VALUES).iterator(chunk_size=EXPORT_CHUNK)
+
+
+def episode_export_rows(
+    queryset: QuerySet[ListingChange],
+) -> Iterator[tuple[Any, ...]]:
+    """The episodes as EPISODE_COLUMNS tuples, read EXPORT_CHUNK rows at a time."""
+    return queryset.values_list(*_EPISODE_VALUES).iterator(chunk_size=EXPORT_CHUNK)
