@@ -1,43 +1,362 @@
-"""Reports for managers: aggregates over listings and cases, charts and numbers."""
+"""Reports for managers: aggregates over listings and cases, charts and numbers.
 
+Each report page shows a chart and a table of the same numbers (the table is
+the accessible source), takes a period of whole months in a GET form, prints
+cleanly, and gives its table as CSV with ?format=csv.
+"""
+
+import csv
+from datetime import date
+from typing import Any
+
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from blcheck.core.access import viewer_required
+from blcheck.core.htmx import render_page_or_partial
+from blcheck.reports import stats
+from blcheck.reports.selectors import reports as selectors
+from blcheck.reports.selectors import reports_cases, reports_listings
+from blcheck.reports.stats import Period
+
+DEFAULT_MONTHS = 12
+CUSTOM = "custom"
+AGE_LABELS = (
+    gettext_lazy("Under 1 day"),
+    gettext_lazy("1 to 2 days"),
+    gettext_lazy("2 to 7 days"),
+    gettext_lazy("1 to 4 weeks"),
+    gettext_lazy("Over 4 weeks"),
+)  # one per stats.AGE_BUCKETS
+
+
+class MonthInput(forms.TextInput):
+    """A month picker where the browser has one, else a YYYY-MM text box."""
+
+    input_type = "month"
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"})
+
+
+class PeriodForm(forms.Form):
+    """The period of a report: the last 3, 6 or 12 months, or from/to months."""
+
+    months = forms.ChoiceField(
+        label=gettext_lazy("Period"),
+        required=False,
+        choices=(
+            ("3", gettext_lazy("Last 3 months")),
+            ("6", gettext_lazy("Last 6 months")),
+            ("12", gettext_lazy("Last 12 months")),
+            (CUSTOM, gettext_lazy("From month … to month …")),
+        ),
+    )
+    start = forms.CharField(
+        label=gettext_lazy("From month"), required=False, widget=MonthInput()
+    )
+    end = forms.CharField(
+        label=gettext_lazy("To month"),
+        required=False,
+        widget=MonthInput(),
+        help_text=gettext_lazy("Empty: up to this month."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("months") == CUSTOM or data.get("start"):
+            data["period"] = self._custom(data)
+        else:
+            months = int(data.get("months") or DEFAULT_MONTHS)
+            data["period"] = stats.last_months(timezone.localdate(), months)
+        return data
+
+    def _custom(self, data: dict[str, Any]) -> Period | None:
+        first = stats.parse_month(data.get("start") or "")
+        last = stats.parse_month(data.get("end") or f"{timezone.localdate():%Y-%m}")
+        if first is None:
+            self.add_error("start", _("Give the first month as YYYY-MM."))
+        if last is None:
+            self.add_error("end", _("Give the last month as YYYY-MM."))
+        if first is None or last is None:
+            return None
+        period = stats.months_between(first, last)
+        if period is None:
+            later = stats.MAX_MONTHS - 1
+            message = ngettext(
+                "Give a last month from the first one on, at most %(count)s month "
+                "after it.",
+                "Give a last month from the first one on, at most %(count)s months "
+                "after it.",
+                later,
+            )
+            self.add_error("end", message % {"count": later})
+        return period
+
+
+def _period(request: HttpRequest) -> tuple[PeriodForm, Period]:
+    """The form as the user filled it, and the period to show (12 months when
+    the form is empty or wrong; its errors are shown)."""
+    data = request.GET.copy()
+    if data.get("start"):
+        data["months"] = CUSTOM  # the months typed in are what is shown
+    elif not data.get("months"):
+        data["months"] = str(DEFAULT_MONTHS)
+    form = PeriodForm(data)
+    if form.is_valid() and form.cleaned_data["period"] is not None:
+        return form, form.cleaned_data["period"]
+    return form, stats.last_months(timezone.localdate(), DEFAULT_MONTHS)
+
+
+def _render(request: HttpRequest, name: str, context: dict[str, Any]) -> HttpResponse:
+    csv_query = request.GET.copy()
+    csv_query["format"] = "csv"
+    context["csv_query"] = csv_query.urlencode()
+    return render_page_or_partial(
+        request,
+        f"reports/report_{name}.html",
+        f"reports/partials/report_{name}.html",
+        context,
+    )
+
+
+def _wants_csv(request: HttpRequest) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+def _csv_name(name: str, period: Period) -> str:
+    return f"{name}-{period.first:%Y-%m}-{period.last:%Y-%m}.csv"
+
+
+def _csv(filename: str, header: list[Any], rows: list[list[Any]]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # so that spreadsheets read the UTF-8 names
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+def _chart(
+    labels: list[Any],
+    datasets: list[dict[str, Any]],
+    *,
+    stacked: bool = False,
+    horizontal: bool = False,
+    unit: str = "",
+) -> dict[str, Any]:
+    """What static/js/blcheck.js draws: one dataset per series; a dataset with
+    "marker" is drawn as points (the worst case beside a median bar)."""
+    return {
+        "labels": [str(label) for label in labels],
+        "datasets": [{"marker": False, **dataset} for dataset in datasets],
+        "stacked": stacked,
+        "horizontal": horizontal,
+        "unit": unit,
+    }
+
+
+def _month(month: date) -> str:
+    return f"{month:%Y-%m}"
 
 
 @require_GET
 @viewer_required
 def report_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/placeholder.html", {})
+    period = stats.last_months(timezone.localdate(), DEFAULT_MONTHS)
+    headlines = selectors.report_headlines(period=period, now=timezone.now())
+    context = {"period": period, "headlines": headlines}
+    return render(request, "reports/report_index.html", context)
 
 
 @require_GET
 @viewer_required
 def listings_per_month(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/placeholder.html", {})
+    form, period = _period(request)
+    data = reports_listings.episode_monthly_counts(period=period)
+    months = [_month(month) for month in data.months]
+    if _wants_csv(request):
+        rows = [[row.name, *row.counts, row.total] for row in data.rows]
+        rows.append([_("Total"), *data.totals, data.total])
+        header = [_("List"), *months, _("Total")]
+        return _csv(_csv_name("listings-per-month", period), header, rows)
+    chart = _chart(
+        months,
+        [{"label": row.name, "data": row.counts} for row in data.rows],
+        stacked=True,
+    )
+    context = {"form": form, "period": period, "data": data, "chart": chart}
+    return _render(request, "listings_per_month", context)
+
+
+def _delist_chart(rows: list[Any], attribute: str, median: str, worst: str) -> Any:
+    shown = [row for row in rows if getattr(row, attribute).count]
+    return _chart(
+        [row.blocklist for row in shown],
+        [
+            {
+                "label": median,
+                "data": [stats.hours(getattr(row, attribute).median) for row in shown],
+            },
+            {
+                "label": worst,
+                "data": [stats.hours(getattr(row, attribute).worst) for row in shown],
+                "marker": True,
+            },
+        ],
+        horizontal=True,
+        unit=_("hours"),
+    )
+
+
+def _delist_csv(period: Period, rows: list[Any]) -> HttpResponse:
+    header = [
+        _("List"),
+        _("Episodes ended"),
+        _("Median episode (hours)"),
+        _("Worst episode (hours)"),
+        _("Still listed"),
+        _("Oldest still listed (hours)"),
+        _("Requests verified"),
+        _("Median request to removal (hours)"),
+        _("Worst request to removal (hours)"),
+        _("Awaiting removal"),
+    ]
+    lines = [
+        [
+            row.blocklist,
+            row.episodes.count,
+            stats.hours(row.episodes.median),
+            stats.hours(row.episodes.worst),
+            row.still_listed,
+            stats.hours(row.oldest_open),
+            row.requests.count,
+            stats.hours(row.requests.median),
+            stats.hours(row.requests.worst),
+            row.awaiting,
+        ]
+        for row in rows
+    ]
+    return _csv(_csv_name("time-to-delist", period), header, lines)
 
 
 @require_GET
 @viewer_required
 def time_to_delist(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/placeholder.html", {})
+    form, period = _period(request)
+    rows = reports_listings.blocklist_delist_times(period=period, now=timezone.now())
+    if _wants_csv(request):
+        return _delist_csv(period, rows)
+    context = {
+        "form": form,
+        "period": period,
+        "rows": rows,
+        "episode_chart": _delist_chart(
+            rows, "episodes", _("Median episode"), _("Worst episode")
+        ),
+        "request_chart": _delist_chart(
+            rows,
+            "requests",
+            _("Median request to removal"),
+            _("Worst request to removal"),
+        ),
+    }
+    return _render(request, "time_to_delist", context)
 
 
 @require_GET
 @viewer_required
 def case_ageing(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/placeholder.html", {})
+    """A snapshot of now: it has no period (a period would hide the oldest)."""
+    now = timezone.now()
+    data = reports_cases.case_ageing(now=now)
+    if _wants_csv(request):
+        header = [_("Status"), *AGE_LABELS, _("Total"), _("Overdue")]
+        rows = [[r.label, *r.counts, r.total, r.overdue] for r in data.by_status]
+        rows.append([_("Total"), *data.counts, data.total, data.overdue])
+        return _csv(f"case-ageing-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
+    chart = _chart(
+        list(AGE_LABELS),
+        [{"label": row.label, "data": row.counts} for row in data.by_status],
+        stacked=True,
+    )
+    context = {"data": data, "age_labels": AGE_LABELS, "chart": chart, "now": now}
+    return _render(request, "case_ageing", context)
 
 
 @require_GET
 @viewer_required
 def repeat_listings(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/placeholder.html", {})
+    form, period = _period(request)
+    rows = reports_listings.address_repeats(period=period)
+    if _wants_csv(request):
+        header = [_("Address or domain"), _("Episodes"), _("Lists"), _("Last listed")]
+        lines = [
+            [
+                row.subject,
+                row.episodes,
+                ", ".join(row.lists),
+                timezone.localtime(row.last_listed_at).isoformat(timespec="minutes"),
+            ]
+            for row in rows
+        ]
+        return _csv(_csv_name("repeat-listings", period), header, lines)
+    chart = _chart(
+        [row.subject for row in rows],
+        [{"label": _("Episodes"), "data": [row.episodes for row in rows]}],
+        horizontal=True,
+    )
+    context = {"form": form, "period": period, "rows": rows, "chart": chart}
+    return _render(request, "repeat_listings", context)
+
+
+WORKLOAD_COLUMNS = (
+    ("opened", gettext_lazy("Opened in the period")),
+    ("active", gettext_lazy("Being worked now")),
+    ("overdue", gettext_lazy("Overdue now")),
+    ("verified", gettext_lazy("Removal verified in the period")),
+    ("closed", gettext_lazy("Closed in the period")),
+)
 
 
 @require_GET
 @viewer_required
 def cases_per_person(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/placeholder.html", {})
+    form, period = _period(request)
+    rows = reports_cases.case_workload(period=period)
+    if _wants_csv(request):
+        header = [_("Staff member"), *(label for _key, label in WORKLOAD_COLUMNS)]
+        header.append(_("Median opened to verified (hours)"))
+        lines = [
+            [
+                row.name,
+                *(getattr(row, key) for key, _label in WORKLOAD_COLUMNS),
+                stats.hours(row.to_verify.median),
+            ]
+            for row in rows
+        ]
+        return _csv(_csv_name("cases-per-person", period), header, lines)
+    chart = _chart(
+        [row.name for row in rows],
+        [
+            {"label": label, "data": [getattr(row, key) for row in rows]}
+            for key, label in WORKLOAD_COLUMNS
+        ],
+    )
+    context = {
+        "form": form,
+        "period": period,
+        "columns": [label for _key, label in WORKLOAD_COLUMNS],
+        "rows": [
+            (row, [getattr(row, key) for key, _label in WORKLOAD_COLUMNS])
+            for row in rows
+        ],
+        "chart": chart,
+    }
+    return _render(request, "cases_per_person", context)

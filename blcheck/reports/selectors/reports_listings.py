@@ -1,0 +1,186 @@
+"""Reports over listing episodes: per month, time to delist, repeat addresses."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    Max,
+    Value,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from blcheck.reports import stats
+from blcheck.reports.selectors.reports import Seconds, episodes_begun, request_times
+from blcheck.reports.stats import Durations, Period
+
+TOP_LISTS = 10  # rows of the monthly table; the rest become "other lists"
+TOP_ADDRESSES = 25
+NONE = Durations(count=0, median=None, worst=None)
+
+
+# -- 1. listings per month per list ------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthlyRow:
+    name: str
+    counts: list[int]
+    total: int
+    is_other: bool = False
+
+
+@dataclass(frozen=True)
+class MonthlyListings:
+    months: list[date]
+    rows: list[MonthlyRow]
+    totals: list[int]  # per month, all lists
+    total: int
+
+
+def episode_monthly_counts(*, period: Period) -> MonthlyListings:
+    """New listing episodes per list and calendar month (in the site's time
+    zone): the top lists by total, the rest summed into one row. One query."""
+    zone = timezone.get_current_timezone()
+    grouped = (
+        episodes_begun(period)
+        .annotate(month=TruncMonth("at", tzinfo=zone))
+        .values_list("listing__blocklist_id", "listing__blocklist__name", "month")
+        .annotate(count=Count("pk"))
+    )
+    months = period.months
+    column = {month: index for index, month in enumerate(months)}
+    names: dict[int, str] = {}
+    counts: dict[int, list[int]] = defaultdict(lambda: [0] * len(months))
+    for blocklist_id, name, month, count in grouped:
+        names[blocklist_id] = name
+        counts[blocklist_id][column[month.astimezone(zone).date()]] += count
+    rows = sorted(
+        (MonthlyRow(names[pk], row, sum(row)) for pk, row in counts.items()),
+        key=lambda row: (-row.total, row.name),
+    )
+    top, rest = rows[:TOP_LISTS], rows[TOP_LISTS:]
+    if rest:
+        summed = stats.column_sums([row.counts for row in rest], len(months))
+        top.append(
+            MonthlyRow(gettext("Other lists"), summed, sum(summed), is_other=True)
+        )
+    totals = stats.column_sums([row.counts for row in top], len(months))
+    return MonthlyListings(months, top, totals, sum(totals))
+
+
+# -- 2. time to delist per list -----------------------------------------------
+
+
+@dataclass
+class DelistTimes:
+    """One list: how long its episodes lasted and how fast it acted on requests."""
+
+    blocklist: str
+    episodes: Durations = NONE  # ended episodes: listed → cleared
+    still_listed: int = 0
+    oldest_open: timedelta | None = None
+    requests: Durations = NONE  # requested → removal verified
+    awaiting: int = 0  # requested, not verified yet, still worked
+
+
+def _episode_lengths(
+    period: Period, now: datetime
+) -> dict[tuple[int, str], tuple[list[float], list[float]]]:
+    """(ended lengths, ages of those still open) per list, in seconds. One
+    query: each episode's end is on its own row (`ended_at`)."""
+    rows = (
+        episodes_begun(period)
+        .annotate(
+            length=Seconds(F("ended_at"), F("at")),
+            age=Seconds(Value(now, output_field=DateTimeField()), F("at")),
+        )
+        .values_list(
+            "listing__blocklist_id", "listing__blocklist__name", "length", "age"
+        )
+    )
+    lengths: dict[tuple[int, str], tuple[list[float], list[float]]]
+    lengths = defaultdict(lambda: ([], []))
+    for blocklist_id, name, length, age in rows:
+        ended, still_open = lengths[(blocklist_id, name)]
+        if length is None:
+            still_open.append(age)
+        else:
+            ended.append(length)
+    return lengths
+
+
+def blocklist_delist_times(*, period: Period, now: datetime) -> list[DelistTimes]:
+    """Per list, for episodes begun and requests made in the period: median and
+    worst episode length, episodes still open, median and worst time from our
+    request to verified removal. Two queries; sorted by list name."""
+    rows: dict[tuple[int, str], DelistTimes] = {}
+    for key, (ended, still_open) in _episode_lengths(period, now).items():
+        rows[key] = DelistTimes(
+            blocklist=key[1],
+            episodes=stats.summarise_seconds(ended),
+            still_listed=len(still_open),
+            oldest_open=timedelta(seconds=max(still_open)) if still_open else None,
+        )
+    for key, (durations, awaiting) in request_times(period).items():
+        row = rows.setdefault(key, DelistTimes(blocklist=key[1]))
+        row.requests, row.awaiting = stats.summarise(durations), awaiting
+    return sorted(rows.values(), key=lambda row: row.blocklist.casefold())
+
+
+# -- 4. repeat listings per address --------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepeatAddress:
+    subject: str
+    target_id: int
+    episodes: int
+    lists: list[str]
+    last_listed_at: datetime
+
+
+def address_repeats(*, period: Period) -> list[RepeatAddress]:
+    """Addresses (or domains) of a target with two or more listing episodes
+    begun in the period, most first, with the lists involved. Two queries.
+
+    An address is counted per target: one inside a monitored range and also
+    monitored on its own has its flips recorded twice, once for each."""
+    top = list(
+        episodes_begun(period)
+        .values("listing__target_id", "listing__subject")
+        .annotate(episodes=Count("pk"), last_at=Max("at"))
+        .filter(episodes__gte=2)
+        .order_by("-episodes", "-last_at", "listing__subject")[:TOP_ADDRESSES]
+    )
+    lists: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for target_id, subject, name in (
+        episodes_begun(period)
+        .filter(
+            listing__target_id__in={row["listing__target_id"] for row in top},
+            listing__subject__in={row["listing__subject"] for row in top},
+        )
+        .values_list(
+            "listing__target_id", "listing__subject", "listing__blocklist__name"
+        )
+        .distinct()
+    ):
+        lists[(target_id, subject)].add(name)
+    return [
+        RepeatAddress(
+            subject=row["listing__subject"],
+            target_id=row["listing__target_id"],
+            episodes=row["episodes"],
+            lists=sorted(
+                lists[(row["listing__target_id"], row["listing__subject"])],
+                key=str.casefold,
+            ),
+            last_listed_at=row["last_at"],
+        )
+        for row in top
+    ]
