@@ -45,7 +45,7 @@ def demo_cases(*, seed: int) -> int:
     staff = _demo_staff()
     episodes = ListingChange.objects.filter(kind=ListingChange.Kind.LISTED, cases=None)
     with transaction.atomic():
-        for episode in episodes.select_related("listing").order_by("at"):
+        for episode in episodes.select_related("listing__blocklist").order_by("at"):
             listing = episode.listing
             if rng.random() < 0.25:
                 continue  # not every listing gets worked
@@ -87,8 +87,13 @@ def _case(  # type: ignore[no-untyped-def]
         assignee=assignee,
         opened_by=assignee,
         method=DelistingCase.Method.FORM,
-        reference=f"BBR2{int(requested.timestamp())}-{rng.randint(10000, 99999)}-"
-        f"{rng.randint(100, 999)}",
+        # Barracuda's form answers with a BBR number; other lists give none.
+        reference=(
+            f"BBR2{int(requested.timestamp())}-{rng.randint(10000, 99999)}-"
+            f"{rng.randint(100, 999)}"
+            if listing.blocklist.reference_pattern.startswith("^BBR")
+            else ""
+        ),
         requested_at=requested,
         status=Status.REQUESTED,
         removal_due_at=requested + timedelta(hours=48),
