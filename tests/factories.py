@@ -77,6 +77,7 @@ class ListingChangeFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     listing = factory.SubFactory(ListingFactory)
+    blocklist = factory.LazyAttribute(lambda o: o.listing.blocklist)
     kind = ListingChange.Kind.LISTED
     at = factory.LazyFunction(timezone.now)
     codes = factory.LazyAttribute(

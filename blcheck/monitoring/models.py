@@ -359,6 +359,11 @@ class ListingChange(models.Model):
     listing = models.ForeignKey(
         Listing, on_delete=models.CASCADE, related_name="changes"
     )
+    # The listing's list, copied: per-list reports count thousands of episodes
+    # without joining every listing.
+    blocklist = models.ForeignKey(
+        Blocklist, on_delete=models.CASCADE, related_name="listing_changes"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     at = models.DateTimeField()
     run = models.ForeignKey(

@@ -226,7 +226,7 @@ class EpisodeFilter(HistoryFilter):
             "and not cleared before the first."
         ),
     )
-    blocklist = BlocklistFilter(field_name="listing__blocklist")
+    blocklist = BlocklistFilter(field_name="blocklist")
     state = django_filters.ChoiceFilter(
         label=_("State"),
         choices=(("listed", _("Still listed")), ("cleared", _("Cleared"))),

@@ -10,8 +10,6 @@ TXT record, a confirmation number).
 import re
 from html.parser import HTMLParser
 
-import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from blcheck.cases.models import DelistingCase
@@ -64,15 +62,6 @@ def _english_left(html: str, data: set[str]) -> list[str]:
             text = text.replace(value, " ")
         found += ENGLISH_RUN.findall(text)
     return found
-
-
-@pytest.fixture
-def demo(db, settings):
-    settings.DEBUG = True
-    call_command(
-        "seed_demo", "--targets", "12", "--lists", "8", "--days", "40", "--seed", "4"
-    )
-    settings.DEBUG = False
 
 
 def _pages() -> list[str]:

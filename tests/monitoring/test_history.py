@@ -70,6 +70,7 @@ def test_listing_then_clearing_records_one_episode(flip_zone):
     # The episode's end is written on its start, for history and reports.
     assert changes[0].ended_at == changes[1].at
     assert changes[1].ended_at is None
+    assert {c.blocklist_id for c in changes} == {listing.blocklist_id}
 
 
 def test_flapping_counts_every_flip(flip_zone):
@@ -256,6 +257,7 @@ def test_prune_keeps_listings_and_recent_lookups(settings):
             subject=old.subject,
             last_changed_at=old.checked_at,
         ),
+        blocklist=old.blocklist,
         kind="listed",
         at=old.checked_at,
     )

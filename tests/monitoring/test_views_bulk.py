@@ -150,7 +150,11 @@ def test_target_page_shows_what_is_listed_now_and_the_history(client, manager):
         last_changed_at=now,
     )
     ListingChange.objects.create(
-        listing=listing, kind="listed", at=now, codes=["127.0.0.2"]
+        listing=listing,
+        blocklist=listing.blocklist,
+        kind="listed",
+        at=now,
+        codes=["127.0.0.2"],
     )
     client.force_login(manager)
     page = client.get(

@@ -604,7 +604,7 @@ def test_a_whole_episode_page_is_one_query():
     with CaptureQueriesContext(connection) as captured:
         page = selectors.history_page(selectors.episode_history(), time_field="at")
         shown = [
-            (e.listing.target.value, e.listing.blocklist.zone, e.cleared_at, e.duration)
+            (e.listing.target.value, e.blocklist.zone, e.cleared_at, e.duration)
             for e in page.rows
         ]
     assert len(shown) == 5

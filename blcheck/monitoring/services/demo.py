@@ -262,6 +262,7 @@ def _save_listings(
         (
             ListingChange(
                 listing=states[key],
+                blocklist_id=key[1],
                 kind=kind,
                 run=run,
                 at=now - timedelta(days=days - day),

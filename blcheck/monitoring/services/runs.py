@@ -281,6 +281,7 @@ def listings_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
         [
             ListingChange(
                 listing=listing,
+                blocklist_id=listing.blocklist_id,
                 kind=kind,
                 at=now,
                 run_id=lookup.run_id,

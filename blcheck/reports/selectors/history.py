@@ -78,7 +78,7 @@ _EPISODE_VALUES = (
     "cleared_at",
     "listing__subject",
     "listing__target__value",
-    "listing__blocklist__zone",
+    "blocklist__zone",
     "duration",
     "codes",
     "reason",
@@ -152,7 +152,7 @@ def episode_history() -> QuerySet[ListingChange]:
                 Coalesce(F("ended_at"), now) - F("at"), output_field=DurationField()
             )
         )
-        .select_related("listing__target", "listing__blocklist")
+        .select_related("listing__target", "blocklist")
         .order_by("-at", "-pk")
     )
 

@@ -50,7 +50,7 @@ def episode_monthly_counts(*, period: Period) -> MonthlyListings:
     grouped = (
         episodes_begun(period)
         .annotate(month=TruncMonth("at", tzinfo=zone))
-        .values_list("listing__blocklist_id", "listing__blocklist__name", "month")
+        .values_list("blocklist_id", "blocklist__name", "month")
         .annotate(count=Count("pk"))
     )
     months = period.months
@@ -100,9 +100,7 @@ def _episode_lengths(
             length=Seconds(F("ended_at"), F("at")),
             age=Seconds(Value(now, output_field=DateTimeField()), F("at")),
         )
-        .values_list(
-            "listing__blocklist_id", "listing__blocklist__name", "length", "age"
-        )
+        .values_list("blocklist_id", "blocklist__name", "length", "age")
     )
     lengths: dict[tuple[int, str], tuple[list[float], list[float]]]
     lengths = defaultdict(lambda: ([], []))
