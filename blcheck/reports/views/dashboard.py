@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 from blcheck.core.access import viewer_required
 from blcheck.core.htmx import render_page_or_partial
 from blcheck.monitoring.selectors import tag_list
-from blcheck.reports.dashboard_forms import GridFilterForm
+from blcheck.reports.forms import GridFilterForm
 from blcheck.reports.selectors import dashboard as selectors
 
 

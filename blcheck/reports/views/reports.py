@@ -9,23 +9,21 @@ import csv
 from datetime import date
 from typing import Any
 
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from blcheck.core.access import viewer_required
 from blcheck.core.htmx import render_page_or_partial
 from blcheck.reports import stats
+from blcheck.reports.forms import CUSTOM, DEFAULT_MONTHS, PeriodForm
 from blcheck.reports.selectors import reports as selectors
 from blcheck.reports.selectors import reports_cases, reports_listings
 from blcheck.reports.stats import Period
 
-DEFAULT_MONTHS = 12
-CUSTOM = "custom"
 AGE_LABELS = (
     gettext_lazy("Under 1 day"),
     gettext_lazy("1 to 2 days"),
@@ -33,70 +31,6 @@ AGE_LABELS = (
     gettext_lazy("1 to 4 weeks"),
     gettext_lazy("Over 4 weeks"),
 )  # one per stats.AGE_BUCKETS
-
-
-class MonthInput(forms.TextInput):
-    """A month picker where the browser has one, else a YYYY-MM text box."""
-
-    input_type = "month"
-
-    def __init__(self) -> None:
-        super().__init__(attrs={"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"})
-
-
-class PeriodForm(forms.Form):
-    """The period of a report: the last 3, 6 or 12 months, or from/to months."""
-
-    months = forms.ChoiceField(
-        label=gettext_lazy("Period"),
-        required=False,
-        choices=(
-            ("3", gettext_lazy("Last 3 months")),
-            ("6", gettext_lazy("Last 6 months")),
-            ("12", gettext_lazy("Last 12 months")),
-            (CUSTOM, gettext_lazy("From month … to month …")),
-        ),
-    )
-    start = forms.CharField(
-        label=gettext_lazy("From month"), required=False, widget=MonthInput()
-    )
-    end = forms.CharField(
-        label=gettext_lazy("To month"),
-        required=False,
-        widget=MonthInput(),
-        help_text=gettext_lazy("Empty: up to this month."),
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("months") == CUSTOM or data.get("start"):
-            data["period"] = self._custom(data)
-        else:
-            months = int(data.get("months") or DEFAULT_MONTHS)
-            data["period"] = stats.last_months(timezone.localdate(), months)
-        return data
-
-    def _custom(self, data: dict[str, Any]) -> Period | None:
-        first = stats.parse_month(data.get("start") or "")
-        last = stats.parse_month(data.get("end") or f"{timezone.localdate():%Y-%m}")
-        if first is None:
-            self.add_error("start", _("Give the first month as YYYY-MM."))
-        if last is None:
-            self.add_error("end", _("Give the last month as YYYY-MM."))
-        if first is None or last is None:
-            return None
-        period = stats.months_between(first, last)
-        if period is None:
-            later = stats.MAX_MONTHS - 1
-            message = ngettext(
-                "Give a last month from the first one on, at most %(count)s month "
-                "after it.",
-                "Give a last month from the first one on, at most %(count)s months "
-                "after it.",
-                later,
-            )
-            self.add_error("end", message % {"count": later})
-        return period
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, Period]:
