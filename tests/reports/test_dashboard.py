@@ -549,3 +549,20 @@ def test_dashboard_never_reads_the_lookup_table(client, it_staff):
     _populate(5, 3)
     queries = _count_queries(client, it_staff)
     assert not [q for q in queries.captured_queries if "monitoring_lookup" in q["sql"]]
+
+
+def test_the_polled_dashboard_travels_compressed(client, it_staff):
+    barracuda = BlocklistFactory()
+    for n in range(30):
+        ListingFactory(
+            target=TargetFactory(value=f"192.0.2.{n + 1}"), blocklist=barracuda
+        )
+    client.force_login(it_staff)
+    plain = client.get(reverse("reports:dashboard"))
+    packed = client.get(
+        reverse("reports:dashboard"),
+        HTTP_ACCEPT_ENCODING="gzip",
+        HTTP_HX_REQUEST="true",
+    )
+    assert packed["Content-Encoding"] == "gzip"
+    assert len(packed.content) * 5 < len(plain.content)
