@@ -101,6 +101,8 @@ def test_the_barracuda_story_to_day_31(case, barracuda, it_staff):
     assert case.reevaluate_at == case.verified_at + timedelta(days=30)
     verified = case.events.get(kind="verified")
     assert verified.lookup is not None and verified.evidence["verdict"] == "not_listed"
+    # Written in TIME_ZONE (Asia/Tokyo by default), as every page shows times.
+    assert verified.detail.endswith("since 2026-11-03 14:00 JST.")  # 05:00 UTC
     verify_at(case.reevaluate_at + timedelta(days=1))  # day 31
     case.refresh_from_db()
     assert case.status == "closed" and case.closed_at is not None

@@ -146,9 +146,11 @@ def _close(case: DelistingCase, now: datetime, lookup: Lookup | None) -> None:
 
 def _verified(case: DelistingCase, now: datetime, lookup: Lookup) -> None:
     reevaluate = workflow.reevaluation_at(case.policy, now)
+    # Kept as text in the site's language and time zone, as pages show times.
+    since = timezone.localtime(case.clean_since)
     detail = _("Not listed in %(count)s consecutive lookups since %(since)s.") % {
         "count": case.clean_count,
-        "since": f"{case.clean_since:%Y-%m-%d %H:%M} UTC",
+        "since": f"{since:%Y-%m-%d %H:%M %Z}",
     }
     _move(
         case,
@@ -172,7 +174,7 @@ def _verified(case: DelistingCase, now: datetime, lookup: Lookup) -> None:
             reevaluate_at=reevaluate,
             next_check_at=reevaluate,
             detail=_("The list re-evaluates on %(date)s; blcheck checks again then.")
-            % {"date": f"{reevaluate:%Y-%m-%d}"},
+            % {"date": f"{timezone.localdate(reevaluate):%Y-%m-%d}"},
         )
 
 
