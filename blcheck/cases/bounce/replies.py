@@ -1,0 +1,147 @@
+"""SMTP replies: unfolding continuation lines, finding each reply and its codes."""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from blcheck.cases.bounce.report import _MAX_REPLIES, _MAX_REPLY_CHARS
+
+# --------------------------------------------------------------------------
+# Normalised text that remembers where each character came from
+# --------------------------------------------------------------------------
+
+
+class _Mapped:
+    """A string plus, for each character, its offset in the original text."""
+
+    __slots__ = ("pos", "text")
+
+    def __init__(self, text: str, pos: array[int] | None = None) -> None:
+        self.text = text
+        self.pos: array[int] = pos if pos is not None else array("q", range(len(text)))
+
+    def edit(self, edits: Iterable[tuple[int, int, str]]) -> _Mapped:
+        """Apply sorted, non-overlapping (start, end, replacement) edits."""
+        parts: list[str] = []
+        pos: array[int] = array("q")
+        last = 0
+        for start, end, new in edits:
+            parts.append(self.text[last:start])
+            pos.extend(self.pos[last:start])
+            parts.append(new)
+            anchor = self.pos[start] if start < len(self.pos) else len(self.pos)
+            pos.extend([anchor] * len(new))
+            last = end
+        parts.append(self.text[last:])
+        pos.extend(self.pos[last:])
+        return _Mapped("".join(parts), pos)
+
+    def sub(self, regex: re.Pattern[str], new: str) -> _Mapped:
+        return self.edit((m.start(), m.end(), new) for m in regex.finditer(self.text))
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        return self.pos[start], self.pos[end - 1] + 1
+
+
+# A wrapped line: Postfix indents continuation lines, DSN fields fold (RFC 5322).
+_FOLD = re.compile(r"(?<=\S)[ \t]*\n[ \t]+(?=\S)")
+# The first line of a multi-line SMTP reply: "550-5.7.1 ..." (RFC 5321 §4.2.1).
+_MULTI_START = re.compile(
+    r"(?<![\w.:/=#+-])([45][0-5]\d)-(?:([245]\.\d{1,3}\.\d{1,3})[ \t]+)?"
+)
+# A URL broken by a continuation marker, left as "https: //host".
+_URL_GAP = re.compile(r"(?i)(?:(?<=\bhttps:)|(?<=\bhttp:))[ \t]+(?=//)")
+
+
+def _unfold(mapped: _Mapped) -> _Mapped:
+    mapped = mapped.sub(_FOLD, " ")
+    edits: list[tuple[int, int, str]] = []
+    text = mapped.text
+    search_from = 0
+    for start in _MULTI_START.finditer(text):
+        if start.start() < search_from:
+            continue
+        code, enh = start.group(1), start.group(2)
+        marker = re.compile(
+            r"(?:[ \t]*\n[ \t]*(?:<<<[ \t]*)?|[ \t]+)"
+            + code
+            + r"([ -])"
+            + (r"(?:" + re.escape(enh) + r"(?:[ \t]+|$))?" if enh else "")
+        )
+        at = start.end()
+        for _ in range(60):
+            found = marker.search(text, at, min(len(text), at + 4000))
+            if found is None or "\n\n" in text[at : found.start()]:
+                break
+            edits.append((found.start(), found.end(), " "))
+            at = found.end()
+            if found.group(1) == " ":
+                break
+        search_from = at
+    mapped = mapped.edit(edits)
+    return mapped.sub(_URL_GAP, "")
+
+
+# --------------------------------------------------------------------------
+# SMTP replies
+# --------------------------------------------------------------------------
+
+_REPLY = re.compile(
+    r"(?:(?<=[\s:;(>\['\"])|(?<=\s#)|(?<=^#)|^)"
+    r"([45][0-5]\d)(?:[ -]\1)?"
+    r"(?:[ -]#?([245]\.\d{1,3}\.\d{1,3}))?"
+    r"(?=[ \t-]|$)",
+    re.M,
+)
+_STANDALONE_ENH = re.compile(r"^[ \t]*([245]\.\d{1,3}\.\d{1,3})[ \t]+\S", re.M)
+# A following line that starts something else, not the reply's continuation.
+_NEW_ITEM = re.compile(
+    r"[ \t]*(?:<<<|>>>|\.\.\.|---|===|\*\*|\(|[45]\d\d[ -]|[245]\.\d+\.\d+\s"
+    r"|Giving up|I'm not going|[\w-]{2,40}:[ \t]|<[^>\s]+>:|\S+@\S+)",
+    re.I,
+)
+
+
+@dataclass
+class _Reply:
+    code: int
+    code_span: tuple[int, int]
+    enh: str | None
+    enh_span: tuple[int, int] | None
+    start: int  # the reply in the normalised text, from its code...
+    end: int  # ...to the end of its (unfolded) line and continuation lines
+    text: str
+
+
+def _replies(text: str) -> list[_Reply]:
+    found: list[_Reply] = []
+    for match in _REPLY.finditer(text):
+        if found and match.start() < found[-1].end and found[-1].start == match.start():
+            continue
+        end = text.find("\n", match.end())
+        end = len(text) if end < 0 else end
+        for _ in range(5):  # unindented continuation lines of a pasted reply
+            nxt = text.find("\n", end + 1)
+            line = text[end + 1 : len(text) if nxt < 0 else nxt]
+            if end >= len(text) or not line.strip() or _NEW_ITEM.match(line):
+                break
+            end = len(text) if nxt < 0 else nxt
+        end = min(end, match.start() + _MAX_REPLY_CHARS)
+        enh = match.group(2)
+        found.append(
+            _Reply(
+                code=int(match.group(1)),
+                code_span=match.span(1),
+                enh=enh,
+                enh_span=match.span(2) if enh else None,
+                start=match.start(),
+                end=end,
+                text=text[match.start() : end],
+            )
+        )
+        if len(found) >= _MAX_REPLIES:
+            break
+    return found
