@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blcheck.monitoring.models import CheckRun, ListingChange, Lookup, Target
+from blcheck.reports import export
 from blcheck.reports.selectors import history as selectors
-from blcheck.reports.views import history as history_views
 from tests.factories import (
     BlocklistFactory,
     DelistingCaseFactory,
@@ -393,7 +393,7 @@ def test_csv_streams_rows_as_it_reads_them(reader, monkeypatch):
             yield row
 
     monkeypatch.setattr(selectors, "lookup_export_rows", counting)
-    monkeypatch.setattr(history_views, "LINES_PER_WRITE", 4)
+    monkeypatch.setattr(export, "LINES_PER_WRITE", 4)
     response = reader.get(LOOKUPS_CSV)
     assert isinstance(response, StreamingHttpResponse)
     stream = iter(response.streaming_content)

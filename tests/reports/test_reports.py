@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from blcheck.cases.models import DelistingCase
-from blcheck.monitoring.models import ListingChange
+from blcheck.monitoring.models import Blocklist, ListingChange
 from blcheck.reports import stats
 from blcheck.reports.selectors import reports as selectors
 from blcheck.reports.selectors import reports_cases, reports_listings
@@ -479,6 +479,15 @@ def test_time_to_delist_charts_carry_the_table_medians_in_hours(reader, delistin
 def test_time_to_delist_says_so_when_nothing_was_listed(reader):
     body = reader.get(reverse("reports:report-time-to-delist")).content
     assert b"No listing in this period." in body
+
+
+def test_report_csv_cells_never_run_as_a_formula(reader, monthly):
+    # A list's name is typed by staff; a spreadsheet must not run it.
+    Blocklist.objects.filter(name="Alpha").update(name='=HYPERLINK("x")')
+    url = reverse("reports:report-listings-per-month") + "?start=2025-04&end=2025-05"
+    response = reader.get(url + "&format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert ['\'=HYPERLINK("x")', "0", "2", "2"] in rows
 
 
 def test_time_to_delist_csv_gives_hours(reader, delisting):

@@ -5,7 +5,6 @@ the accessible source), takes a period of whole months in a GET form, prints
 cleanly, and gives its table as CSV with ?format=csv.
 """
 
-import csv
 from datetime import date
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from blcheck.core.access import viewer_required
 from blcheck.core.htmx import render_page_or_partial
-from blcheck.reports import stats
+from blcheck.reports import export, stats
 from blcheck.reports.forms import CUSTOM, DEFAULT_MONTHS, PeriodForm
 from blcheck.reports.selectors import reports as selectors
 from blcheck.reports.selectors import reports_cases, reports_listings
@@ -68,13 +67,7 @@ def _csv_name(name: str, period: Period) -> str:
 
 
 def _csv(filename: str, header: list[Any], rows: list[list[Any]]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # so that spreadsheets read the UTF-8 names
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
+    return export.csv_file(rows, header=header, filename=filename)
 
 
 def _chart(
