@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
+from blcheck.cases import workflow
 from blcheck.cases.models import CaseEvent, DelistingCase
 from blcheck.core.access import IT_STAFF
 from blcheck.monitoring.models import ListingChange
@@ -62,7 +63,7 @@ def demo_cases(*, seed: int) -> int:
                     blocklist_id=listing.blocklist_id,
                     subject=listing.subject,
                 )
-                .exclude(status__in=[Status.CLOSED, Status.ABANDONED])
+                .exclude(status__in=workflow.ENDED)
                 .exists()
             ):
                 continue  # one active case per address and list

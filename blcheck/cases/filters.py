@@ -3,6 +3,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from blcheck.cases import workflow
 from blcheck.cases.models import DelistingCase
 from blcheck.monitoring.models import Blocklist
 
@@ -41,9 +42,8 @@ class CaseFilter(django_filters.FilterSet):
         )
 
     def filter_active(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:  # noqa: FBT001
-        closed = [DelistingCase.Status.CLOSED, DelistingCase.Status.ABANDONED]
         return (
-            queryset.exclude(status__in=closed)
+            queryset.exclude(status__in=workflow.ENDED)
             if value
-            else queryset.filter(status__in=closed)
+            else queryset.filter(status__in=workflow.ENDED)
         )

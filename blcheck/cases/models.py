@@ -97,7 +97,7 @@ class DelistingCase(models.Model):
             # One open case per (address, list); a second attempt finds this one.
             models.UniqueConstraint(
                 fields=["target", "blocklist", "subject"],
-                condition=~Q(status__in=["closed", "abandoned"]),
+                condition=~Q(status__in=[str(s) for s in workflow.ENDED]),
                 name="one_active_case_per_listing",
             )
         ]
@@ -105,7 +105,7 @@ class DelistingCase(models.Model):
             # The dashboard's "open cases by due date": the first ten, no sort.
             models.Index(
                 fields=["removal_due_at", "reevaluate_at", "opened_at", "id"],
-                condition=~Q(status__in=["closed", "abandoned"]),
+                condition=~Q(status__in=[str(s) for s in workflow.ENDED]),
                 name="case_active_by_due",
             )
         ]

@@ -28,6 +28,7 @@ from django.db.models import (
 )
 
 from blcheck.cases.models import DelistingCase
+from blcheck.cases.workflow import ENDED
 from blcheck.monitoring.models import (
     Blocklist,
     CheckRun,
@@ -39,7 +40,6 @@ from blcheck.monitoring.models import (
 
 GRID_PAGE_SIZE = 50
 ACTIVE_RUN = (CheckRun.Status.QUEUED, CheckRun.Status.RUNNING)
-ENDED_CASE = (DelistingCase.Status.CLOSED, DelistingCase.Status.ABANDONED)
 ERROR_LABELS = dict(Lookup.Error.choices)
 # Grid states a row can be filtered by (the form offers them).
 LISTED, ERRORING, NEVER = "listed", "erroring", "never"
@@ -180,7 +180,7 @@ def dashboard_counts(*, columns: list[Column]) -> DashboardCounts:
         .distinct()
         .count()
     )
-    cases = DelistingCase.objects.exclude(status__in=ENDED_CASE).aggregate(
+    cases = DelistingCase.objects.exclude(status__in=ENDED).aggregate(
         open=Count("pk"), overdue=Count("pk", filter=Q(is_overdue=True))
     )
     return DashboardCounts(
@@ -253,7 +253,7 @@ def _case_ids(
         DelistingCase.objects.filter(
             target_id__in=target_ids, blocklist_id__in=[c.pk for c in columns]
         )
-        .exclude(status__in=ENDED_CASE)
+        .exclude(status__in=ENDED)
         .values_list("target_id", "blocklist_id", "subject", "pk")
     )
     return {(t, b, s): pk for t, b, s, pk in cases}
@@ -313,7 +313,7 @@ def listing_change_latest(*, limit: int = 10) -> list[ListingChange]:
 def case_due(*, limit: int = 10) -> list[DelistingCase]:
     """Cases still being worked, the one due first on top (no due time: last)."""
     return list(
-        DelistingCase.objects.exclude(status__in=ENDED_CASE)
+        DelistingCase.objects.exclude(status__in=ENDED)
         .select_related("target", "blocklist", "assignee")
         .order_by(
             F("removal_due_at").asc(nulls_last=True),

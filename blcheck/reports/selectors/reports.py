@@ -26,11 +26,11 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from blcheck.cases.models import DelistingCase
+from blcheck.cases.workflow import ENDED
 from blcheck.monitoring.models import ListingChange
 from blcheck.reports import stats
 from blcheck.reports.stats import Period
 
-ENDED = (DelistingCase.Status.CLOSED, DelistingCase.Status.ABANDONED)
 LISTED = ListingChange.Kind.LISTED
 
 

@@ -9,8 +9,9 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext
 
 from blcheck.cases.models import DelistingCase
+from blcheck.cases.workflow import ENDED
 from blcheck.reports import stats
-from blcheck.reports.selectors.reports import ENDED, Seconds, within
+from blcheck.reports.selectors.reports import Seconds, within
 from blcheck.reports.stats import Durations, Period
 
 OLDEST_CASES = 10

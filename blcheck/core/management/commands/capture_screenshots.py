@@ -21,6 +21,7 @@ from django.test.testcases import LiveServerThread
 from django.urls import reverse
 
 from blcheck.cases.models import DelistingCase
+from blcheck.cases.workflow import ENDED
 from blcheck.monitoring.models import Target
 
 SAMPLE_BOUNCE = (
@@ -81,9 +82,7 @@ class Command(BaseCommand):
             or Target.objects.order_by("pk").first()
         )
         case = (
-            DelistingCase.objects.exclude(status__in=["closed", "abandoned"])
-            .order_by("pk")
-            .first()
+            DelistingCase.objects.exclude(status__in=ENDED).order_by("pk").first()
             or DelistingCase.objects.order_by("pk").first()
         )
         pages = [
