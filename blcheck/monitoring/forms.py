@@ -9,7 +9,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blcheck.monitoring.catalog import retired_zones
-from blcheck.monitoring.models import Blocklist, NotificationPreference, Target
+from blcheck.monitoring.models import (
+    KIND_FIELDS,
+    Blocklist,
+    NotificationPreference,
+    Target,
+)
 from blcheck.monitoring.targets import (
     Message,
     ParsedTarget,
@@ -237,9 +242,8 @@ class BlocklistCreateForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> Blocklist:  # noqa: FBT001, FBT002 (Django's signature)
         kinds = set(self.cleaned_data["kinds"])
-        self.instance.has_ipv4 = "ipv4" in kinds
-        self.instance.has_ipv6 = "ipv6" in kinds
-        self.instance.has_domains = "domain" in kinds
+        for kind, flag in KIND_FIELDS:
+            setattr(self.instance, flag, kind in kinds)
         return super().save(commit=commit)
 
 

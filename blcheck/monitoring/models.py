@@ -4,6 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from blcheck.monitoring import dnsbl
+
+# The kinds of subject (dnsbl.subject_kind) and the Blocklist flag for each.
+KIND_FIELDS = (("ipv4", "has_ipv4"), ("ipv6", "has_ipv6"), ("domain", "has_domains"))
+
 
 class Blocklist(models.Model):
     """A DNSBL zone, how to read its answers, and how it delists."""
@@ -110,6 +115,11 @@ class Blocklist(models.Model):
     def is_healthy(self) -> bool:
         return self.health in (self.Health.OK, self.Health.UNKNOWN)
 
+    @property
+    def kinds(self) -> frozenset[str]:
+        """What the list answers for: of "ipv4", "ipv6", "domain"."""
+        return frozenset(kind for kind, flag in KIND_FIELDS if getattr(self, flag))
+
 
 class Tag(models.Model):
     """A label grouping targets (a site, a customer, a mail service)."""
@@ -161,6 +171,13 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def family(self) -> str:
+        """ "ipv4", "ipv6" or "domain": which lists can answer for it."""
+        if self.kind == self.Kind.DOMAIN:
+            return "domain"
+        return dnsbl.subject_kind(self.value.partition("/")[0])
 
 
 class CheckRun(models.Model):

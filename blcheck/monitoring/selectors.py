@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from blcheck.cases.workflow import ACTIVE
 from blcheck.monitoring.models import (
+    KIND_FIELDS,
     Blocklist,
     CheckRun,
     Listing,
@@ -32,7 +33,6 @@ from blcheck.monitoring.models import (
     Tag,
     Target,
 )
-from blcheck.monitoring.targets import Kind, ParsedTarget
 from blcheck.monitoring.timeline import (
     Episode,
     Timeline,
@@ -142,11 +142,7 @@ def _positive_int(text: str | None) -> int | None:
 
 def blocklists_for_target(target: Target) -> QuerySet[Blocklist]:
     """Enabled, not retired lists that can answer for this kind of target."""
-    version = ParsedTarget(kind=Kind(target.kind), value=target.value).ip_version
-    if version is None:
-        fits = Q(has_domains=True)
-    else:
-        fits = Q(has_ipv4=True) if version == 4 else Q(has_ipv6=True)
+    fits = Q(**{dict(KIND_FIELDS)[target.family]: True})
     return Blocklist.objects.filter(fits, is_enabled=True, is_retired=False).order_by(
         "name"
     )

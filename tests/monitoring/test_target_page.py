@@ -577,3 +577,20 @@ def test_page_stays_within_its_query_budget(
             reverse("monitoring:target-detail", args=[target.pk]), {"before": before}
         )
     assert "still listed" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "family"),
+    [
+        ("address", "192.0.2.10", "ipv4"),
+        ("range", "198.51.100.0/24", "ipv4"),
+        ("address", "2001:db8::1", "ipv6"),
+        ("range", "2001:db8::/120", "ipv6"),
+        ("domain", "mail.example.com", "domain"),
+    ],
+)
+def test_a_target_knows_which_lists_can_answer_for_it(kind, value, family):
+    assert Target(kind=kind, value=value).family == family
+    covering = Blocklist(has_ipv4=family == "ipv4", has_ipv6=family == "ipv6")
+    covering.has_domains = family == "domain"
+    assert covering.kinds == {family}

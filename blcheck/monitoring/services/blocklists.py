@@ -49,14 +49,9 @@ def list_spec(blocklist: Blocklist) -> engine.ListSpec | None:
     zone = blocklist_zone(blocklist)
     if zone is None:
         return None
-    kinds = {
-        "ipv4": blocklist.has_ipv4,
-        "ipv6": blocklist.has_ipv6,
-        "domain": blocklist.has_domains,
-    }
     return engine.ListSpec(
         zone=zone,
-        kinds=frozenset(kind for kind, fits in kinds.items() if fits),
+        kinds=blocklist.kinds,
         listed_codes=frozenset(blocklist.listed_codes),
         error_codes=frozenset(blocklist.error_codes),
         bitmask=blocklist.is_bitmask,

@@ -124,12 +124,6 @@ class RunProgress:
         return self.group is not None and self.runs > 1
 
 
-def _target_family(target: Target) -> str:
-    if target.kind == Target.Kind.DOMAIN:
-        return "domain"
-    return "ipv6" if ":" in target.value else "ipv4"
-
-
 def _family_q(family: str) -> Q:
     if family == "domain":
         return Q(kind=Target.Kind.DOMAIN)
@@ -152,15 +146,7 @@ def blocklist_columns() -> list[Column]:
             pk=b.pk,
             name=b.name,
             zone=b.zone,
-            kinds=frozenset(
-                kind
-                for kind, covered in (
-                    ("ipv4", b.has_ipv4),
-                    ("ipv6", b.has_ipv6),
-                    ("domain", b.has_domains),
-                )
-                if covered
-            ),
+            kinds=b.kinds,
             health="" if b.is_healthy else b.get_health_display(),
             has_errors=b.has_errors,  # type: ignore[attr-defined]
         )
@@ -266,7 +252,7 @@ def _cell(
     cases: dict[tuple[int, int, str], int],
 ) -> Cell:
     if row is None:
-        covered = _target_family(target) in column.kinds
+        covered = target.family in column.kinds
         return Cell(column, "never" if covered else "not_applicable")
     # A failed lookup keeps the last known state: it is never "not listed".
     state = "listed" if row["listed"] else "error" if row["erroring"] else "not_listed"
