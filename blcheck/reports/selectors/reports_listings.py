@@ -163,9 +163,7 @@ def address_repeats(*, period: Period) -> list[RepeatAddress]:
             listing__target_id__in={row["listing__target_id"] for row in top},
             listing__subject__in={row["listing__subject"] for row in top},
         )
-        .values_list(
-            "listing__target_id", "listing__subject", "listing__blocklist__name"
-        )
+        .values_list("listing__target_id", "listing__subject", "blocklist__name")
         .distinct()
     ):
         lists[(target_id, subject)].add(name)
