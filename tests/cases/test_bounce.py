@@ -1,4 +1,4 @@
-"""Pure: the bounce parser, against the shared corpus and behaviour by behaviour."""
+"""Pure: the bounce parser, against the labelled corpus and behaviour by behaviour."""
 
 import json
 import random
@@ -8,17 +8,8 @@ import pytest
 
 from blcheck.cases.bounce import MAX_BYTES, BounceTooLarge, parse_bounce
 
-
-def _corpus() -> Path:
-    """shared/ lies beside the checkout (here and in CI); look upwards for it."""
-    for folder in Path(__file__).resolve().parents:
-        candidate = folder / "shared" / "corpus" / "bounces"
-        if candidate.is_dir():
-            return candidate
-    return Path(__file__).resolve().parents[3] / "shared" / "corpus" / "bounces"
-
-
-CORPUS = _corpus()
+# Real bounces and their hand-written labels (provenance and licences: SOURCE.md).
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "bounces"
 FIELDS = (
     "category",
     "smtp_code",

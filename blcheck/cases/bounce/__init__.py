@@ -36,7 +36,7 @@ The package, by concern: `report` (the BounceReport, its limits), `mime`
 
 from __future__ import annotations
 
-from blcheck.cases.bounce.reader import _parse
+from blcheck.cases.bounce.reader import read_bounce
 from blcheck.cases.bounce.report import (
     BLOCKLIST,
     MAX_BYTES,
@@ -71,7 +71,7 @@ def parse_bounce(data: bytes | str) -> BounceReport:
     if size > MAX_BYTES:
         raise BounceTooLarge(size)
     try:
-        return _parse(data)
+        return read_bounce(data)
     except Exception as exc:  # the contract: garbage in, "other" out
         return _empty(f"could not read the bounce ({type(exc).__name__})")
 

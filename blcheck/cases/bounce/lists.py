@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from blcheck.cases.bounce.fields import _I, _ip_value
-from blcheck.cases.bounce.replies import _REPLY
+from blcheck.cases.bounce.fields import ip_value
+from blcheck.cases.bounce.replies import REPLY_CODE
 from blcheck.cases.bounce.report import BLOCKLIST, REPUTATION
 
 # --------------------------------------------------------------------------
@@ -18,7 +18,7 @@ _ZONE = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,10}[a-z]{2,24}(?![\w-]|\.
 
 # Phrases that mean "a list refused you" (facts §5.3, sisimai Reason::Blocked).
 _BLOCKLIST_PHRASES = [
-    re.compile(p, _I)
+    re.compile(p, re.I)
     for p in (
         r"\bblocked\s*-\s*see\s*:?\s*https?://",
         r"\bbanned\s+sending\s+ip\b",
@@ -52,11 +52,11 @@ _BLOCKLIST_URLS = re.compile(
     r"|ipcheck\.proofpoint\.com|dnsbl-lookup\.cgi|mail-abuse\.com/cgi-bin/lookup"
     r"|csi\.cloudmark\.com|mail\.ru/cgi-bin/support_bl|sender\.office\.com"
     r"|abuseat\.org/lookup|dronebl\.org/lookup|senderscore\.org/blocklist",
-    _I,
+    re.I,
 )
 # Phrases that mean "your IP's or domain's reputation, volume or complaints".
 _REPUTATION_PHRASES = [
-    re.compile(p, _I)
+    re.compile(p, re.I)
     for p in (
         r"\breputation\b",
         r"\bunexpected\s+volume\s+or\s+user\s+complaints\b",
@@ -76,10 +76,17 @@ _REPUTATION_PHRASES = [
 _HEDGE = re.compile(
     r"(?:\b(?:may|might|could|possibly|perhaps|whether|if|not|no|never)\b|n't\b)"
     r"(?:\s+\S+){0,3}\s*$",
-    _I,
+    re.I,
 )
 # The receiver's own DNSBL queries are refused: not a listing (facts §1.7).
-_NOT_A_LISTING = re.compile(r"uribl\.com/refused|spamhaus\.org/returnc/", _I)
+_NOT_A_LISTING = re.compile(r"uribl\.com/refused|spamhaus\.org/returnc/", re.I)
+# A domain or URI list (URIBL, SURBL, Spamhaus DBL, "MailFrom domain is listed").
+_DOMAIN_LISTING = re.compile(
+    r"\b(?:domain|url|uri)\b[^.]{0,40}\b(?:is\s+)?(?:black\s*|block\s*)?listed"
+    r"|blacklisted\s+(?:url|link|domain)|\buribl\b|\bsurbl\b|\bdbl\b",
+    re.I,
+)
+_DOMAIN_LIST_NAME = re.compile(r"uribl|surbl|\bdbl\.", re.I)
 
 # Provider codes. Outlook.com/Hotmail (facts §5.2): S3150/S3140/SC-001/OU-002 are
 # its block list; S3113/S3114/SC-004 are reputation or complaint throttling.
@@ -87,7 +94,7 @@ _MS_CODE = re.compile(r"\b(A?S3\d{3}|SC-00\d|OU-00\d|DY-00\d)\b")
 _MS_BLOCKLIST = frozenset({"S3150", "S3140", "AS3150", "AS3140", "SC-001", "OU-002"})
 _MS_REPUTATION = frozenset({"S3113", "S3114", "SC-004"})
 _MS_CONTEXT = re.compile(
-    r"outlook|hotmail|live\.com|microsoft|office\.com|msn\.com|weren't\s+sent", _I
+    r"outlook|hotmail|live\.com|microsoft|office\.com|msn\.com|weren't\s+sent", re.I
 )
 # Yahoo/AOL: [TSS04] volume or complaints; [BL21]/[BL23] the IP is on Spamhaus.
 _YAHOO_CODE = re.compile(r"\[(TSS?\d\d|BL2\d)\]")
@@ -96,48 +103,62 @@ _COX_CODE = re.compile(r"\bAUP#([A-Z0-9]+)\b")
 
 
 @dataclass
-class _Finding:
+class Finding:
+    """What `classify` read: the category and the words that say so."""
+
     category: str
     evidence: tuple[int, int]  # in the reply's text
 
 
 @dataclass(frozen=True)
-class _Context:
+class Context:
     """What the whole bounce says about who rejected it (read once)."""
 
     microsoft: bool = False
     cox: bool = False
 
     @classmethod
-    def of(cls, text: str) -> _Context:
+    def of(cls, text: str) -> Context:
         return cls(
             microsoft=bool(_MS_CONTEXT.search(text)),
-            cox=bool(re.search(r"\bcox\.(?:com|net)\b", text, _I)),
+            cox=bool(re.search(r"\bcox\.(?:com|net)\b", text, re.I)),
         )
 
 
-def _classify(text: str, context: _Context) -> _Finding | None:
+def classify(text: str, context: Context) -> Finding | None:
     """Blocklist or reputation, from one reply (or line); None if neither."""
     code = _provider_code(text, context)
     if code is not None:
         _, category, span = code
         if category:
-            return _Finding(category, span)
+            return Finding(category, span)
     for regex in _BLOCKLIST_PHRASES:
         for match in regex.finditer(text):
             if not _hedged(text, match.start()):
-                return _Finding(BLOCKLIST, match.span())
+                return Finding(BLOCKLIST, match.span())
     name = _named_list(text)
     if name is not None:
-        return _Finding(BLOCKLIST, name[1])
+        return Finding(BLOCKLIST, name[1])
     url = _BLOCKLIST_URLS.search(text)
     if url:
-        return _Finding(BLOCKLIST, url.span())
+        return Finding(BLOCKLIST, url.span())
     for regex in _REPUTATION_PHRASES:
         hit = regex.search(text)
         if hit:
-            return _Finding(REPUTATION, hit.span())
+            return Finding(REPUTATION, hit.span())
     return None
+
+
+def is_query_refusal(text: str) -> bool:
+    """The receiver's own DNSBL queries were refused: not a listing at all."""
+    return bool(_NOT_A_LISTING.search(text))
+
+
+def lists_a_domain(rejection: str, blocklist: str | None) -> bool:
+    """The list names a domain, so the IPs in the rejection are not listed."""
+    return bool(_DOMAIN_LISTING.search(rejection)) or bool(
+        blocklist and _DOMAIN_LIST_NAME.search(blocklist)
+    )
 
 
 def _hedged(text: str, at: int) -> bool:
@@ -146,10 +167,10 @@ def _hedged(text: str, at: int) -> bool:
 
 
 def _provider_code(
-    text: str, context: _Context
+    text: str, context: Context
 ) -> tuple[str | None, str | None, tuple[int, int]] | None:
     """A provider's own list or reputation code: (label, category, span)."""
-    reply = _REPLY.search(text)
+    reply = REPLY_CODE.search(text)
     if reply and reply.group(2):
         enh = reply.group(2)
         major, minor, detail = (int(x) for x in enh.split("."))
@@ -176,7 +197,7 @@ def _provider_code(
         category = REPUTATION if code.startswith("TS") else None
         return f"Yahoo {code}", category, yahoo.span(1)
     comcast = _COMCAST_CODE.search(text)
-    if comcast and re.search(r"comcast", text, _I):
+    if comcast and re.search(r"comcast", text, re.I):
         code = comcast.group(1)
         category = BLOCKLIST if code.startswith("BL") else REPUTATION
         return f"Comcast {code}", category, comcast.span(1)
@@ -191,7 +212,7 @@ def _provider_code(
 # Services that are named rather than zoned, and the zone where the facts give
 # one (§2). "{0}" is the first group of the pattern, lower-cased.
 _SERVICES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(pattern, _I), label)
+    (re.compile(pattern, re.I), label)
     for pattern, label in (
         (
             r"barracuda\s*(?:reputation|rbl|brbl)|barracudacentral\.org"
@@ -236,22 +257,22 @@ _LISTED_BEFORE_NAME = re.compile(
     r"\b(?:blocked\s+using|(?:black|block)\s*-?listed\s+(?:in|at|by|on)"
     r"|listed\s+(?:in|at|by|on|with)(?:\s+the)?|email\s+blocked\s+by"
     r"|blocked\s+by|rejected\s+by|refused\s+by\s+blackhole\s+site)\s+",
-    _I,
+    re.I,
 )
-_ZONE_AT = re.compile(_ZONE, _I)
-_ZONE_THEN_LISTED = re.compile(r"(?<![\w.@-])(" + _ZONE + r")\s+listed\b", _I)
+_ZONE_AT = re.compile(_ZONE, re.I)
+_ZONE_THEN_LISTED = re.compile(r"(?<![\w.@-])(" + _ZONE + r")\s+listed\b", re.I)
 # "192.0.2.1 blocked by <list>" (an Exim ACL naming its own list).
-_BLOCKED_BY = re.compile(r"(?<=\S)\s+blocked\s+by\s+(\S*[^\s;,.:])", _I)
+_BLOCKED_BY = re.compile(r"(?<=\S)\s+blocked\s+by\s+(\S*[^\s;,.:])", re.I)
 _NAMED_DNSBL = re.compile(
-    r"\bblocked\s+by\s+((?:[A-Z0-9][\w.-]*\s+){1,3}(?:DNSBL|RBL|DNSRBL)\b)", _I
+    r"\bblocked\s+by\s+((?:[A-Z0-9][\w.-]*\s+){1,3}(?:DNSBL|RBL|DNSRBL)\b)", re.I
 )
-_URIBL_COLOUR = re.compile(r"\bin\s+\[(black|gr[ae]y|red|gold)\]", _I)
+_URIBL_COLOUR = re.compile(r"\bin\s+\[(black|gr[ae]y|red|gold)\]", re.I)
 
 
 def _named_list(text: str) -> tuple[str, tuple[int, int]] | None:
     """The list a rejection names: a zone, or a service's zone or short name."""
     colour = _URIBL_COLOUR.search(text)
-    if colour and re.search(r"uribl\.com", text, _I):
+    if colour and re.search(r"uribl\.com", text, re.I):
         name = colour.group(1).lower().replace("gray", "grey")
         return f"{name}.uribl.com", colour.span(1)
     for match in _LISTED_BEFORE_NAME.finditer(text):
@@ -272,7 +293,7 @@ def _named_list(text: str) -> tuple[str, tuple[int, int]] | None:
         ip = re.search(
             r"([0-9a-fA-F.:]+)[\])>]?$", text[max(0, by.start() - 45) : by.start()]
         )
-        if ip and _ip_value(ip.group(1)):
+        if ip and ip_value(ip.group(1)):
             return by.group(1), by.span(1)
     dnsbl = _NAMED_DNSBL.search(text)
     if dnsbl:
@@ -289,11 +310,11 @@ _KNOWN_ZONE = re.compile(
     r"|mailspike\.net|abusix\.zone|spameatingmonkey\.net|mail-abuse\.com"
     r"|senderscore\.com|s5h\.net|0spam\.org|nordspam\.com|dronebl\.org"
     r"|uribl\.com|surbl\.org))(?![\w/-]|\.\w)",
-    _I,
+    re.I,
 )
 
 
-def _list_label(text: str, context: _Context) -> tuple[str, tuple[int, int]] | None:
+def list_label(text: str, context: Context) -> tuple[str, tuple[int, int]] | None:
     """The `blocklist` value: a named zone, a provider code, then a service."""
     named = _named_list(text)
     if named is not None:

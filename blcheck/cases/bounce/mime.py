@@ -10,7 +10,7 @@ from email import message_from_bytes
 from email.message import Message
 from email.utils import getaddresses
 
-from blcheck.cases.bounce.report import _MAX_DEPTH, _MAX_PARTS
+from blcheck.cases.bounce.report import MAX_DEPTH, MAX_PARTS
 
 # --------------------------------------------------------------------------
 # Decoding: bytes and MIME parts to text
@@ -135,14 +135,18 @@ def _cut_original(text: str) -> str:
 
 
 @dataclass
-class _Section:
+class Section:
+    """One readable part of a bounce, as text."""
+
     kind: str  # "notice" (human-readable) or "dsn" (message/delivery-status)
     text: str
 
 
 @dataclass
-class _Source:
-    sections: list[_Section] = field(default_factory=list)
+class Source:
+    """What a bounce's MIME structure gives: its readable parts and headers."""
+
+    sections: list[Section] = field(default_factory=list)
     own_addresses: set[str] = field(default_factory=set)  # the bounce's headers
     failed_header: str | None = None  # X-Failed-Recipients
     warnings: list[str] = field(default_factory=list)
@@ -205,7 +209,8 @@ def _looks_like_message(head: str) -> bool:
     return bool(names & _MESSAGE_HEADERS)
 
 
-def _read_source(data: bytes | str) -> _Source:
+def read_source(data: bytes | str) -> Source:
+    """A message (.eml, mbox) walked by MIME, or pasted text, as sections."""
     head = data[:65536].decode("latin-1") if isinstance(data, bytes) else data[:65536]
     head = head.lstrip("\ufeff\r\n\t ")
     mbox = head.startswith("From ")
@@ -220,7 +225,7 @@ def _read_source(data: bytes | str) -> _Source:
     return _read_message(message_from_bytes(raw))
 
 
-def _read_pasted(data: bytes | str) -> _Source:
+def _read_pasted(data: bytes | str) -> Source:
     text = data if isinstance(data, str) else _decode_bytes(data)
     text = _newlines(text.lstrip("\ufeff"))
     text = _strip_mbox(text)
@@ -230,11 +235,11 @@ def _read_pasted(data: bytes | str) -> _Source:
         text = _decode_bytes(quopri.decodestring(text.encode("utf-8", "replace")))
     if _HTML_HINT.search(text):
         text = _html_to_text(text)
-    return _Source(sections=[_Section("notice", _cut_original(text))])
+    return Source(sections=[Section("notice", _cut_original(text))])
 
 
-def _read_message(msg: Message, depth: int = 0) -> _Source:
-    source = _Source()
+def _read_message(msg: Message, depth: int = 0) -> Source:
+    source = Source()
     for name in _ADDRESS_HEADERS:
         for value in msg.get_all(name) or []:
             for _, addr in getaddresses([_clean(value)]):
@@ -251,7 +256,7 @@ def _read_message(msg: Message, depth: int = 0) -> _Source:
     return source
 
 
-def _forwarded_bounce(msg: Message, source: _Source) -> Message | None:
+def _forwarded_bounce(msg: Message, source: Source) -> Message | None:
     """A bounce staff forwarded as an attachment: read the attached one instead.
 
     Only when the outer message is not a bounce itself: a real bounce's
@@ -277,15 +282,15 @@ def _forwarded_bounce(msg: Message, source: _Source) -> Message | None:
     return None
 
 
-def _walk(part: Message, source: _Source, depth: int) -> None:
+def _walk(part: Message, source: Source, depth: int) -> None:
     source.parts += 1
-    if depth > _MAX_DEPTH or source.parts > _MAX_PARTS:
+    if depth > MAX_DEPTH or source.parts > MAX_PARTS:
         return
     ctype = part.get_content_type()
     if ctype in _ORIGINAL_TYPES:
         return
     if ctype in _DSN_TYPES:
-        source.sections.append(_Section("dsn", _dsn_text(part)))
+        source.sections.append(Section("dsn", _dsn_text(part)))
         return
     if part.is_multipart():
         children = [c for c in part.get_payload() if isinstance(c, Message)]
@@ -307,7 +312,7 @@ def _walk(part: Message, source: _Source, depth: int) -> None:
         text = _html_to_text(text)
     text = _cut_original(text)
     if text.strip():
-        source.sections.append(_Section("notice", text))
+        source.sections.append(Section("notice", text))
 
 
 def _payload_text(part: Message) -> str:

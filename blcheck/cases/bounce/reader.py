@@ -6,32 +6,31 @@ import re
 from bisect import bisect_left
 
 from blcheck.cases.bounce.fields import (
-    _DOMAIN_LIST_NAME,
-    _DOMAIN_LISTING,
-    _DSN_FIELD,
-    _EMAIL,
-    _I,
-    _MX_IP,
-    _SENDER_LEAD,
-    _SERVICE_LOCAL,
-    _URL_DELIST,
-    _address_in,
-    _blocked_ip,
-    _ip_value,
-    _urls,
+    blocked_ip_in,
+    dsn_recipients,
+    is_lookup_page,
+    mx_ips,
+    recipient_in,
+    urls_in,
 )
-from blcheck.cases.bounce.lists import _NOT_A_LISTING, _classify, _Context, _list_label
-from blcheck.cases.bounce.mime import _read_source, _Source
+from blcheck.cases.bounce.lists import (
+    Context,
+    classify,
+    is_query_refusal,
+    list_label,
+    lists_a_domain,
+)
+from blcheck.cases.bounce.mime import Source, read_source
 from blcheck.cases.bounce.replies import (
-    _STANDALONE_ENH,
-    _Mapped,
-    _replies,
-    _Reply,
-    _unfold,
+    STANDALONE_ENHANCED_CODE,
+    Mapped,
+    Reply,
+    smtp_replies,
+    unfold,
 )
 from blcheck.cases.bounce.report import (
-    _MAX_LINES,
-    _MAX_REPLY_CHARS,
+    MAX_LINES,
+    MAX_REPLY_CHARS,
     OTHER,
     BounceReport,
 )
@@ -41,8 +40,10 @@ from blcheck.cases.bounce.report import (
 # --------------------------------------------------------------------------
 
 
-def _parse(data: bytes | str) -> BounceReport:
-    source = _read_source(data)
+def read_bounce(data: bytes | str) -> BounceReport:
+    """The report on one bounce. Unguarded: `parse_bounce` caps the size and
+    turns any exception into an "other" report."""
+    source = read_source(data)
     text = "\n\n".join(s.text.strip("\n") for s in source.sections)
     ranges: list[tuple[int, int, str]] = []
     at = 0
@@ -57,13 +58,13 @@ class _Reader:
     """One pass over the normalised text of one bounce."""
 
     def __init__(
-        self, text: str, ranges: list[tuple[int, int, str]], src: _Source
+        self, text: str, ranges: list[tuple[int, int, str]], src: Source
     ) -> None:
         self.text = text
         self.ranges = ranges
         self.source = src
-        self.norm = _unfold(_Mapped(text))
-        self.context = _Context.of(self.norm.text)
+        self.norm = unfold(Mapped(text))
+        self.context = Context.of(self.norm.text)
         self.spans: list[tuple[int, int, str]] = []
         self.warnings: list[str] = list(src.warnings)
 
@@ -81,10 +82,10 @@ class _Reader:
 
     def report(self) -> BounceReport:
         norm = self.norm.text
-        replies = _replies(norm)
-        findings = [_classify(reply.text, self.context) for reply in replies]
+        replies = smtp_replies(norm)
+        findings = [classify(reply.text, self.context) for reply in replies]
         category = OTHER
-        chosen: _Reply | None = None
+        chosen: Reply | None = None
         # The text the list, IP and URL are read from: the rejection first.
         units: list[tuple[int, str]] = []
         signal: tuple[int, int] | None = None  # the evidence, in the normalised text
@@ -100,20 +101,20 @@ class _Reader:
             units.append((reply.start, reply.text))
         if chosen is None:  # a bounce that quotes no SMTP reply ("... blacklisted")
             offset = 0
-            for line in norm.split("\n", _MAX_LINES)[:_MAX_LINES]:
-                finding = _classify(line[: 2 * _MAX_REPLY_CHARS], self.context)
+            for line in norm.split("\n", MAX_LINES)[:MAX_LINES]:
+                finding = classify(line[: 2 * MAX_REPLY_CHARS], self.context)
                 if finding is not None:
                     category = finding.category
                     a, b = finding.evidence
                     signal = (offset + a, offset + b)
-                    units = [(offset, line[: 2 * _MAX_REPLY_CHARS])]
+                    units = [(offset, line[: 2 * MAX_REPLY_CHARS])]
                     break
                 offset += len(line) + 1
         main = chosen or (replies[0] if replies else None)
         smtp_code, enhanced = self.codes(main, replies)
 
         blocked_ip = blocklist = lookup_url = None
-        if category != OTHER and any(_NOT_A_LISTING.search(t) for _, t in units):
+        if category != OTHER and any(is_query_refusal(t) for _, t in units):
             self.warnings.append(
                 "The receiver's own DNSBL queries are refused (uribl.com/refused, "
                 "spamhaus.org/returnc): this is not a listing of the sending IP."
@@ -133,7 +134,7 @@ class _Reader:
             self.warnings.append(
                 "A temporary (4xx) refusal: the sending server retries for a while."
             )
-        if re.search(r"^Action:\s*delayed", norm, re.M | _I):
+        if re.search(r"^Action:\s*delayed", norm, re.M | re.I):
             self.warnings.append("A delay notice: the message is still queued.")
         return BounceReport(
             category=category,
@@ -149,10 +150,10 @@ class _Reader:
         )
 
     def codes(
-        self, main: _Reply | None, replies: list[_Reply]
+        self, main: Reply | None, replies: list[Reply]
     ) -> tuple[int | None, str | None]:
         if main is None:
-            for match in _STANDALONE_ENH.finditer(self.norm.text):
+            for match in STANDALONE_ENHANCED_CODE.finditer(self.norm.text):
                 if self.kind_at(match.start(1)) == "notice":
                     self.mark(*match.span(1), "enhanced_code")
                     return None, match.group(1)
@@ -180,7 +181,7 @@ class _Reader:
 
     def list_name(self, units: list[tuple[int, str]]) -> str | None:
         for start, text in units:
-            label = _list_label(text, self.context)
+            label = list_label(text, self.context)
             if label is not None:
                 name, (a, b) = label
                 self.mark(start + a, start + b, "blocklist")
@@ -191,9 +192,8 @@ class _Reader:
         """The lookup or delisting page; a help page only when it is the only URL."""
         found: list[tuple[int, int, str, int, int]] = []
         for start, text in units:
-            for url, a, b in _urls(text):
-                delist = "fwlink" not in url.lower() and _URL_DELIST.search(url)
-                rank = 0 if delist else 1
+            for url, a, b in urls_in(text):
+                rank = 0 if is_lookup_page(url) else 1
                 found.append((rank, len(found), url, start + a, start + b))
         if not found:
             return None
@@ -206,40 +206,27 @@ class _Reader:
     ) -> str | None:
         # A domain or URI list (URIBL, SURBL, Spamhaus DBL, "MailFrom domain is
         # listed") lists a domain: the IPs in the text are not what is listed.
-        if (units and _DOMAIN_LISTING.search(units[0][1])) or (
-            blocklist and _DOMAIN_LIST_NAME.search(blocklist)
-        ):
+        if lists_a_domain(units[0][1] if units else "", blocklist):
             self.warnings.append(
                 "The list names a domain, not the sending IP; no IP is reported."
             )
             return None
-        mx = {v for m in _MX_IP.finditer(self.norm.text) for v in m.groups() if v}
-        excluded = {ip for ip in (_ip_value(v) for v in mx) if ip}
+        excluded = mx_ips(self.norm.text)
         for start, text in units:
-            hit = _blocked_ip(text, excluded)
+            hit = blocked_ip_in(text, excluded)
             if hit is not None:
                 value, a, b = hit
                 self.mark(start + a, start + b, "blocked_ip")
                 return value
         return None
 
-    def recipient(self, chosen: _Reply | None) -> str | None:
+    def recipient(self, chosen: Reply | None) -> str | None:
         """The DSN Final-Recipient (of the rejection's block), unless the notice
         names a different address and never this one: then the notice, which is
         what the sender saw. Else the notice's address, X-Failed-Recipients,
         Original-Recipient."""
         norm = self.norm.text
-        finals: list[tuple[int, str, int]] = []  # (field position, address, at)
-        originals: list[tuple[str, int]] = []
-        for match in _DSN_FIELD.finditer(norm):
-            found = _address_in(match.group(2))
-            if found is None:
-                continue
-            name = match.group(1).lower()
-            if name == "final-recipient":
-                finals.append((match.start(), found[0], match.start(2) + found[1]))
-            elif name == "original-recipient":
-                originals.append((found[0], match.start(2) + found[1]))
+        finals, originals = dsn_recipients(norm)
         final: tuple[str, int] | None = None
         if finals:
             pick = finals[0]
@@ -288,17 +275,8 @@ class _Reader:
 
     def notice_address(self) -> tuple[str, int] | None:
         """The first address the notice gives that is not the bounce's own."""
-        norm = self.norm.text
-        own = self.source.own_addresses
         for start, end in self.notice_ranges():
-            for match in _EMAIL.finditer(norm, start, end):
-                address = match.group(1).strip(".")
-                lead = norm[max(0, match.start() - 25) : match.start()]
-                if (
-                    address.lower() in own
-                    or _SERVICE_LOCAL.match(address)
-                    or _SENDER_LEAD.search(lead)
-                ):
-                    continue
-                return address, match.start(1)
+            found = recipient_in(self.norm.text, start, end, self.source.own_addresses)
+            if found is not None:
+                return found
         return None

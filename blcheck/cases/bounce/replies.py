@@ -7,14 +7,14 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from blcheck.cases.bounce.report import _MAX_REPLIES, _MAX_REPLY_CHARS
+from blcheck.cases.bounce.report import MAX_REPLIES, MAX_REPLY_CHARS
 
 # --------------------------------------------------------------------------
 # Normalised text that remembers where each character came from
 # --------------------------------------------------------------------------
 
 
-class _Mapped:
+class Mapped:
     """A string plus, for each character, its offset in the original text."""
 
     __slots__ = ("pos", "text")
@@ -23,7 +23,7 @@ class _Mapped:
         self.text = text
         self.pos: array[int] = pos if pos is not None else array("q", range(len(text)))
 
-    def edit(self, edits: Iterable[tuple[int, int, str]]) -> _Mapped:
+    def edit(self, edits: Iterable[tuple[int, int, str]]) -> Mapped:
         """Apply sorted, non-overlapping (start, end, replacement) edits."""
         parts: list[str] = []
         pos: array[int] = array("q")
@@ -37,12 +37,13 @@ class _Mapped:
             last = end
         parts.append(self.text[last:])
         pos.extend(self.pos[last:])
-        return _Mapped("".join(parts), pos)
+        return Mapped("".join(parts), pos)
 
-    def sub(self, regex: re.Pattern[str], new: str) -> _Mapped:
+    def sub(self, regex: re.Pattern[str], new: str) -> Mapped:
         return self.edit((m.start(), m.end(), new) for m in regex.finditer(self.text))
 
     def span(self, start: int, end: int) -> tuple[int, int]:
+        """Where text[start:end] stands in the original text."""
         return self.pos[start], self.pos[end - 1] + 1
 
 
@@ -56,7 +57,8 @@ _MULTI_START = re.compile(
 _URL_GAP = re.compile(r"(?i)(?:(?<=\bhttps:)|(?<=\bhttp:))[ \t]+(?=//)")
 
 
-def _unfold(mapped: _Mapped) -> _Mapped:
+def unfold(mapped: Mapped) -> Mapped:
+    """Wrapped lines and multi-line SMTP replies, each joined into one line."""
     mapped = mapped.sub(_FOLD, " ")
     edits: list[tuple[int, int, str]] = []
     text = mapped.text
@@ -89,14 +91,17 @@ def _unfold(mapped: _Mapped) -> _Mapped:
 # SMTP replies
 # --------------------------------------------------------------------------
 
-_REPLY = re.compile(
+# A 4xx/5xx reply code and, when given, its enhanced status code: "550 5.7.1",
+# "550-5.7.1", "550 #5.7.1". Group 1 is the code, group 2 the enhanced code.
+REPLY_CODE = re.compile(
     r"(?:(?<=[\s:;(>\['\"])|(?<=\s#)|(?<=^#)|^)"
     r"([45][0-5]\d)(?:[ -]\1)?"
     r"(?:[ -]#?([245]\.\d{1,3}\.\d{1,3}))?"
     r"(?=[ \t-]|$)",
     re.M,
 )
-_STANDALONE_ENH = re.compile(r"^[ \t]*([245]\.\d{1,3}\.\d{1,3})[ \t]+\S", re.M)
+# A line that opens with an enhanced status code and no reply code.
+STANDALONE_ENHANCED_CODE = re.compile(r"^[ \t]*([245]\.\d{1,3}\.\d{1,3})[ \t]+\S", re.M)
 # A following line that starts something else, not the reply's continuation.
 _NEW_ITEM = re.compile(
     r"[ \t]*(?:<<<|>>>|\.\.\.|---|===|\*\*|\(|[45]\d\d[ -]|[245]\.\d+\.\d+\s"
@@ -106,7 +111,9 @@ _NEW_ITEM = re.compile(
 
 
 @dataclass
-class _Reply:
+class Reply:
+    """One 4xx/5xx reply, in offsets of the unfolded text."""
+
     code: int
     code_span: tuple[int, int]
     enh: str | None
@@ -116,9 +123,10 @@ class _Reply:
     text: str
 
 
-def _replies(text: str) -> list[_Reply]:
-    found: list[_Reply] = []
-    for match in _REPLY.finditer(text):
+def smtp_replies(text: str) -> list[Reply]:
+    """The replies in unfolded text, in order, each with its continuation lines."""
+    found: list[Reply] = []
+    for match in REPLY_CODE.finditer(text):
         if found and match.start() < found[-1].end and found[-1].start == match.start():
             continue
         end = text.find("\n", match.end())
@@ -129,10 +137,10 @@ def _replies(text: str) -> list[_Reply]:
             if end >= len(text) or not line.strip() or _NEW_ITEM.match(line):
                 break
             end = len(text) if nxt < 0 else nxt
-        end = min(end, match.start() + _MAX_REPLY_CHARS)
+        end = min(end, match.start() + MAX_REPLY_CHARS)
         enh = match.group(2)
         found.append(
-            _Reply(
+            Reply(
                 code=int(match.group(1)),
                 code_span=match.span(1),
                 enh=enh,
@@ -142,6 +150,6 @@ def _replies(text: str) -> list[_Reply]:
                 text=text[match.start() : end],
             )
         )
-        if len(found) >= _MAX_REPLIES:
+        if len(found) >= MAX_REPLIES:
             break
     return found

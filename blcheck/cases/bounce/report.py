@@ -11,11 +11,11 @@ REPUTATION = "reputation"
 OTHER = "other"
 
 # Parse limits, so that hostile input stays cheap (the 1 MiB cap bounds the rest).
-_MAX_PARTS = 500
-_MAX_DEPTH = 12
-_MAX_REPLIES = 300
-_MAX_REPLY_CHARS = 4096  # RFC 5321 allows 512 per line; unfolded replies run longer
-_MAX_LINES = 3000  # lines searched for a list phrase when no reply names one
+MAX_PARTS = 500  # MIME parts walked
+MAX_DEPTH = 12  # MIME nesting
+MAX_REPLIES = 300  # SMTP replies read
+MAX_REPLY_CHARS = 4096  # RFC 5321 allows 512 per line; unfolded replies run longer
+MAX_LINES = 3000  # lines searched for a list phrase when no reply names one
 
 
 class BounceTooLarge(ValueError):
