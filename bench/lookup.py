@@ -131,10 +131,10 @@ def run_engine(
     import django
 
     django.setup()
-    from blcheck.monitoring import engine
-    from blcheck.monitoring.dnsbl import Verdict
+    from blcheck.lookups import dnsbl, engine
+    from blcheck.lookups.dnsbl import Verdict
 
-    specs = [engine.ListSpec(zone, frozenset({"ipv4"})) for zone in zones]
+    specs = [dnsbl.ListSpec(zone, frozenset({"ipv4"})) for zone in zones]
     pairs = [(a, spec) for a in addresses for spec in specs]
     options = engine.Options(
         nameservers=[f"127.0.0.1:{port}"], timeout=3.0, concurrency=concurrency

@@ -143,7 +143,7 @@ def pages() -> list[tuple[str, str, str]]:
             reverse("reports:dashboard") + "?state=listed",
         ),
         ("dashboard, page 100", "manager", reverse("reports:dashboard") + "?page=100"),
-        ("target page", "staff", reverse("monitoring:target-detail", args=[busiest])),
+        ("target page", "staff", reverse("reports:target-detail", args=[busiest])),
         ("history: lookups", "manager", history),
         ("history: listed", "manager", history + "?verdict=listed"),
         (

@@ -223,7 +223,7 @@ def measure(
         CheckRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     )
     started = time.perf_counter()
-    runs = services.checks_dispatch_due()
+    runs = services.run_dispatch_due()
     dispatched = time.perf_counter() - started
     peak = 0
     while CheckRun.objects.exclude(status__in=["finished", "failed"]).exists():

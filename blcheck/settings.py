@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "blcheck.monitoring",
     "blcheck.cases",
     "blcheck.reports",
+    "blcheck.demo",  # seed_demo and capture_screenshots; no models
 ]
 
 MIDDLEWARE = [

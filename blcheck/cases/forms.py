@@ -1,3 +1,4 @@
+import re
 from typing import Any, ClassVar
 
 from django import forms
@@ -5,11 +6,21 @@ from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from blcheck.cases.models import DelistingCase
-from blcheck.cases.services import reference_error
 from blcheck.core.access import IT_STAFF
 from blcheck.monitoring.models import Blocklist, Target
 
 MAX_BOUNCE_BYTES = 1024 * 1024
+
+
+def reference_error(blocklist: Blocklist, reference: str) -> str | None:
+    """A message when the confirmation number does not have the list's format."""
+    pattern = blocklist.reference_pattern
+    if reference and pattern and not re.fullmatch(pattern.strip("^$"), reference):
+        return _("%(list)s confirmation numbers look like %(pattern)s.") % {
+            "list": blocklist.name,
+            "pattern": pattern,
+        }
+    return None
 
 
 class OpenCaseForm(forms.Form):

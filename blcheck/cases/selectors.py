@@ -11,7 +11,3 @@ def case_list() -> QuerySet[DelistingCase]:
 
 def case_timeline(case: DelistingCase) -> QuerySet[CaseEvent]:
     return case.events.select_related("actor").order_by("at", "pk")
-
-
-def cases_for_target(target_id: int) -> QuerySet[DelistingCase]:
-    return case_list().filter(target_id=target_id)

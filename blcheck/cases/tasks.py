@@ -17,11 +17,11 @@ from django.db import InterfaceError, OperationalError
 def verify_requested_cases(self: Any) -> None:
     from blcheck.cases import services
 
-    services.cases_verify_due(claimant=self.request.id or f"local-{uuid.uuid4()}")
+    services.case_verify_due(claimant=self.request.id or f"local-{uuid.uuid4()}")
 
 
 @shared_task(expires=280)
 def watch_relisting() -> None:
     from blcheck.cases import services
 
-    services.cases_watch_relisting()
+    services.case_watch_relisting()

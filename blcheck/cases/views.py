@@ -22,6 +22,7 @@ from blcheck.cases.forms import (
 from blcheck.cases.models import DelistingCase
 from blcheck.core.access import acting_user, editor_required, viewer_required
 from blcheck.monitoring.models import Blocklist
+from blcheck.monitoring.selectors import target_for_address
 
 
 @require_GET
@@ -183,7 +184,7 @@ def bounce_intake(request: HttpRequest) -> HttpResponse:
             "chunks": _highlighted(report),
             "bounce_text": bounce_text,
             "blocklist": blocklist,
-            "target": services.target_for_address(report.blocked_ip or ""),
+            "target": target_for_address(report.blocked_ip or ""),
         },
     )
 

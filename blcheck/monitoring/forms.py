@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from blcheck.monitoring.catalog import retired_zones
+from blcheck.lookups.catalog import retired_zones
 from blcheck.monitoring.models import (
     KIND_FIELDS,
     Blocklist,

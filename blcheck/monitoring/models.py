@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from blcheck.monitoring import dnsbl
+from blcheck.lookups import dnsbl
 
 # The kinds of subject (dnsbl.subject_kind) and the Blocklist flag for each.
 KIND_FIELDS = (("ipv4", "has_ipv4"), ("ipv6", "has_ipv6"), ("domain", "has_domains"))
@@ -31,15 +31,21 @@ class Blocklist(models.Model):
         """The list's answer to its RFC 5782 test entries in the latest run."""
 
         UNKNOWN = "", _("Not probed yet")
-        OK = "ok", _("Healthy")
-        LISTS_EVERYTHING = "lists_everything", _("Lists everything, even 127.0.0.1")
+        OK = dnsbl.Health.OK, _("Healthy")
+        LISTS_EVERYTHING = (
+            dnsbl.Health.LISTS_EVERYTHING,
+            _("Lists everything, even 127.0.0.1"),
+        )
         TEST_POINT_MISSING = (
-            "test_point_missing",
+            dnsbl.Health.TEST_POINT_MISSING,
             _("Test entry 127.0.0.2 not listed: dead, or blocking our resolver"),
         )
-        REFUSED = "refused", _("Refuses our resolver")
-        BAD_ANSWER = "bad_answer", _("Answers outside 127.0.0.0/8: hijacked or parked")
-        UNREACHABLE = "unreachable", _("No usable answer to its probes")
+        REFUSED = dnsbl.Health.REFUSED, _("Refuses our resolver")
+        BAD_ANSWER = (
+            dnsbl.Health.BAD_ANSWER,
+            _("Answers outside 127.0.0.0/8: hijacked or parked"),
+        )
+        UNREACHABLE = dnsbl.Health.UNREACHABLE, _("No usable answer to its probes")
 
     # With a key-based list the zone holds "{key}", filled from key_setting.
     zone = models.CharField(_("zone"), max_length=253, unique=True)
@@ -119,6 +125,30 @@ class Blocklist(models.Model):
     def kinds(self) -> frozenset[str]:
         """What the list answers for: of "ipv4", "ipv6", "domain"."""
         return frozenset(kind for kind, flag in KIND_FIELDS if getattr(self, flag))
+
+    @property
+    def query_zone(self) -> str | None:
+        """The zone to query, a key filled in; None when its key is not configured."""
+        if not self.key_setting:
+            return self.zone
+        key = settings.DNSBL_KEYS.get(self.key_setting, "")
+        return self.zone.replace("{key}", key) if key else None
+
+    @property
+    def spec(self) -> dnsbl.ListSpec | None:
+        """The list as the engine asks it; None when its key is not configured."""
+        zone = self.query_zone
+        if zone is None:
+            return None
+        return dnsbl.ListSpec(
+            zone=zone,
+            kinds=self.kinds,
+            listed_codes=frozenset(self.listed_codes),
+            error_codes=frozenset(self.error_codes),
+            bitmask=self.is_bitmask,
+            has_test_points=self.has_test_points,
+            qps=self.qps,
+        )
 
 
 class Tag(models.Model):
@@ -245,23 +275,32 @@ class Lookup(models.Model):
     """One answer from one list about one address or domain, kept as history."""
 
     class Verdict(models.TextChoices):
-        LISTED = "listed", _("Listed")
-        NOT_LISTED = "not_listed", _("Not listed")
-        ERROR = "error", _("Error")
+        LISTED = dnsbl.Verdict.LISTED, _("Listed")
+        NOT_LISTED = dnsbl.Verdict.NOT_LISTED, _("Not listed")
+        ERROR = dnsbl.Verdict.ERROR, _("Error")
 
     class Error(models.TextChoices):
         """Why a lookup is an error; the values are DESIGN §4.3's tokens."""
 
-        TIMEOUT = "timeout", _("No answer in time")
-        SERVFAIL = "servfail", _("The list's server failed (SERVFAIL)")
-        REFUSED = "refused", _("The list's server refused the query (REFUSED)")
-        NO_NAMESERVERS = "no_nameservers", _("No nameserver could be reached")
+        TIMEOUT = dnsbl.Failure.TIMEOUT, _("No answer in time")
+        SERVFAIL = dnsbl.Failure.SERVFAIL, _("The list's server failed (SERVFAIL)")
+        REFUSED = (
+            dnsbl.Failure.REFUSED,
+            _("The list's server refused the query (REFUSED)"),
+        )
+        NO_NAMESERVERS = (
+            dnsbl.Failure.NO_NAMESERVERS,
+            _("No nameserver could be reached"),
+        )
         RESOLVER_REFUSED = (
-            "resolver_refused",
+            dnsbl.Failure.RESOLVER_REFUSED,
             _("The list refused our resolver; use your own recursive resolver"),
         )
-        BAD_ANSWER = "bad_answer", _("An answer that is no listing code")
-        LIST_UNHEALTHY = "list_unhealthy", _("The list failed its health probes")
+        BAD_ANSWER = dnsbl.Failure.BAD_ANSWER, _("An answer that is no listing code")
+        LIST_UNHEALTHY = (
+            dnsbl.Failure.LIST_UNHEALTHY,
+            _("The list failed its health probes"),
+        )
 
     run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="lookups")
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="lookups")

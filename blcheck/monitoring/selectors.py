@@ -1,52 +1,55 @@
-"""Reads for monitoring pages."""
+"""Reads for monitoring: targets, tags, runs, and lists as the engine asks them."""
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+import ipaddress
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 from uuid import UUID
 
+from django.db import DatabaseError
 from django.db.models import (
-    Case,
     Count,
-    F,
-    FilteredRelation,
-    Max,
-    Min,
     Q,
     QuerySet,
     Sum,
-    When,
-    Window,
 )
-from django.db.models.functions import RowNumber
-from django.utils import timezone
 
-from blcheck.cases.workflow import ACTIVE
+from blcheck.lookups import dnsbl
+from blcheck.lookups.catalog import read_catalog
 from blcheck.monitoring.models import (
-    KIND_FIELDS,
     Blocklist,
     CheckRun,
-    Listing,
-    ListingChange,
     Lookup,
     Tag,
     Target,
 )
-from blcheck.monitoring.timeline import (
-    Episode,
-    Timeline,
-    timeline_layout,
-    timeline_start,
-)
 
 if TYPE_CHECKING:
-    from blcheck.cases.models import DelistingCase
+    pass
 
 
-def target_list(*, tag: str | None = None) -> QuerySet[Target]:
-    targets = Target.objects.prefetch_related("tags").order_by("value")
-    return targets.filter(tags__name=tag) if tag else targets
+def target_list() -> QuerySet[Target]:
+    """Every target with its tags, for the target list (TargetFilter narrows it)."""
+    return Target.objects.prefetch_related("tags").order_by("value")
+
+
+def target_list_enabled(*, tag: str | None = None) -> list[Target]:
+    targets = Target.objects.filter(is_enabled=True)
+    return list(targets.filter(tags__name=tag) if tag else targets)
+
+
+def target_for_address(address: str) -> Target | None:
+    """The monitored target holding this address: itself, or a range around it."""
+    exact = Target.objects.filter(value=address).first()
+    if exact is not None:
+        return exact
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    for target in Target.objects.filter(kind=Target.Kind.RANGE):
+        if ip in ipaddress.ip_network(target.value):
+            return target
+    return None
 
 
 def tag_list() -> QuerySet[Tag]:
@@ -69,29 +72,7 @@ def blocklist_list() -> tuple[QuerySet[Blocklist], QuerySet[Blocklist]]:
     return lists.filter(is_retired=False), lists.filter(is_retired=True)
 
 
-def lookup_at(*, blocklist: Blocklist, subject: str, at: datetime) -> Lookup | None:
-    """What the list said about the address at that time (within retention)."""
-    return (
-        Lookup.objects.filter(blocklist=blocklist, subject=subject, checked_at__lte=at)
-        .order_by("-checked_at", "-pk")
-        .first()
-    )
-
-
-def listing_episodes(*, target: Target) -> QuerySet[ListingChange]:
-    """Every listing flip of the target's addresses, newest first (kept forever)."""
-    return ListingChange.objects.filter(listing__target=target).select_related(
-        "listing__blocklist"
-    )
-
-
-def listing_current(*, target: Target) -> QuerySet[Listing]:
-    return Listing.objects.filter(target=target, is_listed=True).select_related(
-        "blocklist"
-    )
-
-
-def group_progress(group: UUID) -> dict[str, int]:
+def run_group_progress(group: UUID) -> dict[str, int]:
     totals = CheckRun.objects.filter(group=group).aggregate(
         runs=Count("pk"),
         active=Count("pk", filter=Q(status__in=["queued", "running"])),
@@ -103,344 +84,53 @@ def group_progress(group: UUID) -> dict[str, int]:
     return {key: value or 0 for key, value in totals.items()}
 
 
-# --- The target page ----------------------------------------------------------
-# Each read below is one query (two at most), bounded by LIMITs or by the number
-# of lists, never by how many lookups, changes or cases the target has.
-
-SAMPLE_SIZE = 10  # listed addresses of a range shown per list
-CHANGES_READ = 1000  # a target has a few hundred flips in a window at most
-LOOKUPS_PER_PAGE = 50
-CASES_SHOWN = 100
-TIMELINE_DAYS = (30, 90, 365)
-ACTIVE_CASE_STATUSES = tuple(str(status) for status in ACTIVE)
+# --- Lists as the engine asks them ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class TargetPageOptions:
-    """The target page's GET parameters, garbage ignored."""
-
-    days: int = 90
-    before: int | None = None  # keyset: show lookups older than this one
-    verdict: str = ""
-    blocklist: int | None = None
-
-    @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> "TargetPageOptions":
-        days = _positive_int(query.get("days"))
-        verdict = query.get("verdict", "")
-        return cls(
-            days=days if days in TIMELINE_DAYS else 90,
-            before=_positive_int(query.get("before")),
-            verdict=verdict if verdict in Lookup.Verdict.values else "",
-            blocklist=_positive_int(query.get("blocklist")),
-        )
+def blocklist_count() -> int:
+    return Blocklist.objects.count()
 
 
-def _positive_int(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and len(text) < 19 else None
+def _usable(blocklists: Iterable[Blocklist]) -> dict[dnsbl.ListSpec, Blocklist]:
+    """Enabled, not retired, and with their key when they need one."""
+    usable = {}
+    for blocklist in blocklists:
+        if blocklist.is_enabled and not blocklist.is_retired:
+            spec = blocklist.spec
+            if spec is not None:
+                usable[spec] = blocklist
+    return usable
 
 
-def blocklists_for_target(target: Target) -> QuerySet[Blocklist]:
-    """Enabled, not retired lists that can answer for this kind of target."""
-    fits = Q(**{dict(KIND_FIELDS)[target.family]: True})
-    return Blocklist.objects.filter(fits, is_enabled=True, is_retired=False).order_by(
-        "name"
-    )
+def blocklist_usable() -> dict[dnsbl.ListSpec, Blocklist]:
+    """The lists a check asks: enabled, not retired, with their key if needed."""
+    return _usable(Blocklist.objects.filter(is_enabled=True, is_retired=False))
 
 
-@dataclass
-class ListedSubject:
-    listing: Listing
-    case: "DelistingCase | None" = None  # the active case, if one is open
+def blocklist_lookup_specs(
+    zones: Sequence[str],
+) -> tuple[list[dnsbl.ListSpec], list[str]]:
+    """The lists `lookup` asks, and warnings for the person running it.
 
-
-@dataclass
-class ListState:
-    """One list's verdict on a target; for a range, summed over its addresses.
-
-    `listed` counts last known listings, even where the latest lookup failed.
+    No zones: every usable list of the catalog. Named zones use the catalog's
+    reading of the zone when it has one; any other zone is an ad-hoc list
+    with the RFC 5782 default codes, for whatever kind of target it is given.
     """
-
-    blocklist: Blocklist
-    checked: int = 0  # addresses with a Listing row (asked at least once)
-    listed: int = 0
-    listed_ok: int = 0  # listed, and the latest lookup said so
-    errors: int = 0  # the latest lookup was an error
-    error: str = ""  # one of those errors' token
-    listed_since: datetime | None = None  # the oldest open episode's start
-    changed_at: datetime | None = None
-    changes: int = 0
-    sample: list[ListedSubject] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> str:
-        """listed / error / not_listed / unchecked: an error never reads clean."""
-        if not self.checked:
-            return "unchecked"
-        if self.listed_ok:
-            return "listed"
-        return "error" if self.errors else "not_listed"
-
-    @property
-    def error_label(self) -> str:
-        return str(dict(Lookup.Error.choices).get(self.error, self.error))
-
-    @property
-    def more(self) -> int:
-        return max(self.listed - len(self.sample), 0)
-
-
-@dataclass
-class TargetStates:
-    rows: list[ListState]
-
-    @property
-    def listed_lists(self) -> int:
-        return sum(1 for row in self.rows if row.verdict == "listed")
-
-    @property
-    def error_lists(self) -> int:
-        return sum(1 for row in self.rows if row.verdict == "error")
-
-    @property
-    def blocklists(self) -> dict[int, Blocklist]:
-        return {row.blocklist.pk: row.blocklist for row in self.rows}
-
-    @property
-    def oldest_listed_since(self) -> datetime | None:
-        return min((r.listed_since for r in self.rows if r.listed_since), default=None)
-
-
-def target_list_states(
-    *, target: Target, cases: Sequence["DelistingCase"]
-) -> TargetStates:
-    """The verdict of every list that fits the target: one aggregate query, and
-    one more for the listed addresses when anything is listed."""
-    mine = FilteredRelation("listings", condition=Q(listings__target=target))
-    rows = [
-        _state(blocklist)
-        for blocklist in blocklists_for_target(target)
-        .annotate(mine=mine)
-        .annotate(
-            checked=Count("mine"),
-            listed=Count("mine", filter=Q(mine__is_listed=True)),
-            listed_ok=Count(
-                "mine", filter=Q(mine__is_listed=True, mine__last_error="")
-            ),
-            errors=Count("mine", filter=Q(mine__last_error__gt="")),
-            error=Max("mine__last_error"),
-            listed_since=Min("mine__listed_since"),
-            changed_at=Max("mine__last_changed_at"),
-            changes=Max("mine__change_count"),
-        )
-    ]
-    if any(row.listed for row in rows):
-        _attach_samples(target, rows, cases)
-    return TargetStates(rows)
-
-
-def _state(annotated: Any) -> ListState:
-    """A Blocklist row annotated by target_list_states."""
-    return ListState(
-        blocklist=annotated,
-        checked=annotated.checked,
-        listed=annotated.listed,
-        listed_ok=annotated.listed_ok,
-        errors=annotated.errors,
-        error=annotated.error or "",
-        listed_since=annotated.listed_since,
-        changed_at=annotated.changed_at,
-        changes=annotated.changes or 0,
-    )
-
-
-def _attach_samples(
-    target: Target, rows: list[ListState], cases: Sequence["DelistingCase"]
-) -> None:
-    """The first SAMPLE_SIZE listed addresses per list, longest listed first."""
-    order = ("listed_since", "subject")
-    first = Window(
-        RowNumber(), partition_by=[F("blocklist_id")], order_by=[F(x) for x in order]
-    )
-    listed = (
-        Listing.objects.filter(target=target, is_listed=True)
-        .annotate(row=first)
-        .filter(row__lte=SAMPLE_SIZE)
-        .order_by("blocklist_id", *order)
-    )
-    active = {(c.blocklist_id, c.subject): c for c in cases if c.is_active}
-    by_list = {row.blocklist.pk: row for row in rows}
-    for listing in listed:
-        row = by_list.get(listing.blocklist_id)
-        if row is not None:
-            listing.blocklist = row.blocklist
-            case = active.get((listing.blocklist_id, listing.subject))
-            row.sample.append(ListedSubject(listing, case))
-
-
-def target_cases(*, target: Target) -> list["DelistingCase"]:
-    """The target's delisting cases, the ones being worked first."""
-    done = Case(When(status__in=ACTIVE_CASE_STATUSES, then=0), default=1)
-    return list(
-        target.cases.select_related("blocklist", "assignee")
-        .annotate(done=done)
-        .order_by("done", "-opened_at", "-pk")[:CASES_SHOWN]
-    )
-
-
-@dataclass(frozen=True)
-class LookupPage:
-    rows: list[Lookup]
-    older: int | None  # the `before` of the next page, None on the last one
-
-
-def target_lookups(
-    *, target: Target, options: TargetPageOptions, blocklists: Mapping[int, Blocklist]
-) -> LookupPage:
-    """The latest lookups of the target, keyset-paged on (checked_at, id) along
-    the (target, checked_at) index: never an OFFSET, never a COUNT. No join
-    either: their lists come from `blocklists` (the page has them already),
-    and only lists missing from it are read."""
-    lookups = Lookup.objects.filter(target=target)
-    if options.verdict:
-        lookups = lookups.filter(verdict=options.verdict)
-    if options.blocklist:
-        lookups = lookups.filter(blocklist_id=options.blocklist)
-    if options.before:
-        edge = (
-            Lookup.objects.filter(target=target, pk=options.before)
-            .order_by()
-            .values_list("checked_at", flat=True)
-            .first()
-        )
-        if edge is not None:
-            lookups = lookups.filter(checked_at__lte=edge).filter(
-                Q(checked_at__lt=edge) | Q(pk__lt=options.before)
-            )
-    rows = list(lookups.order_by("-checked_at", "-pk")[: LOOKUPS_PER_PAGE + 1])
-    older = rows[LOOKUPS_PER_PAGE - 1].pk if len(rows) > LOOKUPS_PER_PAGE else None
-    rows = rows[:LOOKUPS_PER_PAGE]
-    missing = {x.blocklist_id for x in rows} - blocklists.keys()
-    known = (
-        {**blocklists, **Blocklist.objects.in_bulk(missing)} if missing else blocklists
-    )
-    for lookup in rows:
-        lookup.blocklist = known[lookup.blocklist_id]
-    return LookupPage(rows, older)
-
-
-# --- Listing episodes and their timeline --------------------------------------
-
-
-def _episode(
-    listing: Listing,
-    *,
-    listed_at: datetime | None,
-    cleared_at: datetime | None,
-    codes: Sequence[str],
-    now: datetime,
-) -> Episode:
-    end = cleared_at or now
-    return Episode(
-        blocklist=listing.blocklist.name,
-        subject=listing.subject,
-        listed_at=listed_at,
-        cleared_at=cleared_at,
-        duration=end - listed_at if listed_at else None,
-        codes=tuple(codes),
-    )
-
-
-def episodes_pair(
-    changes: Iterable[ListingChange], *, now: datetime, starts: Mapping[int, datetime]
-) -> list[Episode]:
-    """Pair each LISTED change (oldest first) with the next CLEARED change of the
-    same listing. A listing whose first change is CLEARED was listed before
-    them: its start comes from `starts`."""
-    episodes: list[Episode] = []
-    opened: dict[int, ListingChange] = {}
-    seen: set[int] = set()
-    for change in changes:
-        first = change.listing_id not in seen
-        seen.add(change.listing_id)
-        if change.kind == ListingChange.Kind.LISTED:
-            opened.setdefault(change.listing_id, change)
-            continue
-        began = opened.pop(change.listing_id, None)
-        if began is None and not first:
-            continue  # a second CLEARED in a row ends nothing
-        episodes.append(
-            _episode(
-                change.listing,
-                listed_at=began.at if began else starts.get(change.listing_id),
-                cleared_at=change.at,
-                codes=began.codes if began else (),
-                now=now,
-            )
-        )
-    episodes += [
-        _episode(c.listing, listed_at=c.at, cleared_at=None, codes=c.codes, now=now)
-        for c in opened.values()
-    ]
-    return episodes
-
-
-def target_episodes(
-    *, target: Target, days: int, listed_since: datetime | None, now: datetime
-) -> list[Episode]:
-    """Episodes of the target's addresses that overlap the last `days` days.
-
-    One query for the changes in the window (pairing is done here, not per
-    episode), one for the starts of episodes that began before it, and one for
-    episodes still open since before it, only when `listed_since` (the oldest
-    open start, from target_list_states) says there are any.
-    """
-    since = now - timedelta(days=days)
-    changes = list(
-        ListingChange.objects.filter(listing__target=target, at__gte=since)
-        .select_related("listing__blocklist")
-        .order_by("-at", "-pk")[:CHANGES_READ]
-    )
-    cutoff = changes[-1].at if len(changes) == CHANGES_READ else since
-    changes.reverse()
-    episodes = episodes_pair(changes, now=now, starts=_starts(changes, cutoff))
-    if listed_since is not None and listed_since < cutoff:
-        episodes += [
-            _episode(
-                x, listed_at=x.listed_since, cleared_at=None, codes=x.codes, now=now
-            )
-            for x in Listing.objects.filter(
-                target=target, is_listed=True, listed_since__lt=cutoff
-            ).select_related("blocklist")[:CHANGES_READ]
-        ]
-    return episodes
-
-
-def _starts(changes: Sequence[ListingChange], cutoff: datetime) -> dict[int, datetime]:
-    """When the episodes that end in `changes` but began before them started."""
-    leading: dict[int, str] = {}
-    for change in changes:
-        leading.setdefault(change.listing_id, change.kind)
-    cleared = [pk for pk, kind in leading.items() if kind == ListingChange.Kind.CLEARED]
-    if not cleared:
-        return {}
-    return dict(
-        ListingChange.objects.filter(
-            listing_id__in=cleared, kind=ListingChange.Kind.LISTED, at__lte=cutoff
-        )
-        .order_by()
-        .values("listing_id")
-        .annotate(start=Max("at"))
-        .values_list("listing_id", "start")
-    )
-
-
-def target_timeline(
-    *, target: Target, days: int, listed_since: datetime | None
-) -> Timeline:
-    now = timezone.now()
-    episodes = target_episodes(
-        target=target, days=days, listed_since=listed_since, now=now
-    )
-    start = timeline_start(episodes, now=now, days=days)
-    return timeline_layout(episodes, start=start, end=now)
+    warnings = []
+    try:
+        catalog = list(Blocklist.objects.all())
+    except DatabaseError:
+        # A fresh checkout without `migrate`: read the shipped catalog file.
+        warnings.append("database not migrated; using the shipped catalog file")
+        catalog = [Blocklist(zone=e.zone, **e.model_fields()) for e in read_catalog()]
+    if not zones:
+        return list(_usable(catalog)), warnings
+    known = {b.zone: b for b in catalog}
+    specs = []
+    for zone in dict.fromkeys(z.lower().rstrip(".") for z in zones):
+        blocklist = known.get(zone)
+        if blocklist is not None and blocklist.is_retired:
+            warnings.append(f"{zone} is retired: {blocklist.retired_reason}")
+        spec = blocklist.spec if blocklist is not None else None
+        specs.append(spec or dnsbl.ListSpec(zone))
+    return specs, warnings

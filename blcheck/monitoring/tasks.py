@@ -22,28 +22,28 @@ def check_runs(self: Any, run_ids: list[int]) -> None:
     from blcheck.monitoring import services
 
     claimant = self.request.id or f"local-{uuid.uuid4()}"
-    services.runs_check(run_ids=run_ids, claimant=claimant)
+    services.run_check(run_ids=run_ids, claimant=claimant)
 
 
 @shared_task(expires=50)
 def dispatch_due_checks() -> None:
     from blcheck.monitoring import services
 
-    services.checks_dispatch_due()
+    services.run_dispatch_due()
 
 
 @shared_task(expires=50)
 def recover_stalled_runs() -> None:
     from blcheck.monitoring import services
 
-    services.runs_recover_stalled()
+    services.run_recover_stalled()
 
 
 @shared_task(expires=3000)
 def prune_lookups() -> None:
     from blcheck.monitoring import services
 
-    services.lookups_prune()
+    services.lookup_prune()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
@@ -57,11 +57,13 @@ def notify_run(run_id: int) -> None:
 def notify_health(zones: list[list[str]]) -> None:
     from blcheck.monitoring.services import notifications
 
-    notifications.notify(notifications.health_message([(z, r) for z, r in zones]))
+    notifications.notification_send(
+        notifications.health_message([(z, r) for z, r in zones])
+    )
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
 def notify_text(text: str) -> None:
     from blcheck.monitoring.services import notifications
 
-    notifications.notify(text)
+    notifications.notification_send(text)

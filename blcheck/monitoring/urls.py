@@ -10,7 +10,6 @@ urlpatterns = [
     path("targets/new/", views.target_create, name="target-create"),
     path("targets/bulk/", views.target_bulk, name="target-bulk"),
     path("targets/check/", views.target_check_many, name="target-check-many"),
-    path("targets/<int:pk>/", views.target_detail, name="target-detail"),
     path("targets/<int:pk>/check/", views.target_check_now, name="target-check-now"),
     # lists/
     path("lists/", views.blocklist_list, name="blocklist-list"),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from blcheck.core.access import acting_user, editor_required, viewer_required
 from blcheck.core.htmx import render_page_or_partial
 from blcheck.monitoring import selectors, services
+from blcheck.monitoring.filters import TargetFilter
 from blcheck.monitoring.forms import (
     BlocklistCreateForm,
     BlocklistForm,
@@ -26,14 +27,14 @@ from blcheck.monitoring.services import notifications
 @require_GET
 @viewer_required
 def target_list(request: HttpRequest) -> HttpResponse:
-    tag = request.GET.get("tag") or None
+    filtered = TargetFilter(request.GET, queryset=selectors.target_list())
     return render(
         request,
         "monitoring/target_list.html",
         {
-            "targets": selectors.target_list(tag=tag),
+            "targets": filtered.qs,
             "tags": selectors.tag_list(),
-            "tag": tag,
+            "tag": filtered.tag_name,
         },
     )
 
@@ -46,7 +47,7 @@ def target_bulk(request: HttpRequest) -> HttpResponse:
         request.FILES if request.method == "POST" else None,
     )
     if request.method == "POST" and form.is_valid():
-        targets = services.targets_bulk_create(
+        targets = services.target_bulk_create(
             rows=form.cleaned_data["rows"],
             by=acting_user(request),
             default_interval=form.cleaned_data["check_interval_minutes"],
@@ -68,11 +69,11 @@ def target_bulk(request: HttpRequest) -> HttpResponse:
 def target_check_many(request: HttpRequest) -> HttpResponse:
     form = CheckManyForm(request.POST)
     tag = form.cleaned_data["tag"] if form.is_valid() else None
-    targets = services.targets_for_tag(tag or None)
+    targets = selectors.target_list_enabled(tag=tag or None)
     if not targets:
         messages.warning(request, _("No enabled target to check."))
         return redirect("monitoring:target-list")
-    runs = services.runs_create(
+    runs = services.run_create(
         targets=targets, by=acting_user(request), trigger=CheckRun.Trigger.MANUAL
     )
     return redirect("monitoring:group-progress", group=runs[0].group)
@@ -81,7 +82,7 @@ def target_check_many(request: HttpRequest) -> HttpResponse:
 @require_GET
 @viewer_required
 def group_progress(request: HttpRequest, group: UUID) -> HttpResponse:
-    progress = selectors.group_progress(group)
+    progress = selectors.run_group_progress(group)
     if not progress["runs"]:
         raise Http404
     percent = 100 * progress["done"] // progress["total"] if progress["total"] else 0
@@ -106,37 +107,9 @@ def target_create(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, _("%(value)s is now monitored.") % {"value": target.value}
         )
-        return redirect("monitoring:target-detail", pk=target.pk)
+        return redirect("reports:target-detail", pk=target.pk)
     status = 422 if form.is_bound else 200
     return render(request, "monitoring/target_form.html", {"form": form}, status=status)
-
-
-@require_GET
-@viewer_required
-def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    target = get_object_or_404(Target.objects.prefetch_related("tags"), pk=pk)
-    options = selectors.TargetPageOptions.from_query(request.GET)
-    cases = selectors.target_cases(target=target)
-    states = selectors.target_list_states(target=target, cases=cases)
-    timeline = selectors.target_timeline(
-        target=target, days=options.days, listed_since=states.oldest_listed_since
-    )
-    return render(
-        request,
-        "monitoring/target_detail.html",
-        {
-            "target": target,
-            "run": selectors.run_latest(target),
-            "states": states,
-            "timeline": timeline,
-            "cases": cases,
-            "lookups": selectors.target_lookups(
-                target=target, options=options, blocklists=states.blocklists
-            ),
-            "options": options,
-            "day_choices": selectors.TIMELINE_DAYS,
-        },
-    )
 
 
 @require_POST
@@ -145,7 +118,7 @@ def target_check_now(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=pk)
     services.target_request_check(target=target, by=acting_user(request))
     messages.info(request, _("Check queued for %(value)s.") % {"value": target.value})
-    return redirect("monitoring:target-detail", pk=target.pk)
+    return redirect("reports:target-detail", pk=target.pk)
 
 
 @require_GET
@@ -175,7 +148,7 @@ def blocklist_list(request: HttpRequest) -> HttpResponse:
 def blocklist_create(request: HttpRequest) -> HttpResponse:
     form = BlocklistCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        blocklist = services.blocklist_save(form=form)
+        blocklist = services.blocklist_save(blocklist=form.save(commit=False))
         messages.success(request, _("%(zone)s added.") % {"zone": blocklist.zone})
         return redirect("monitoring:blocklist-list")
     status = 422 if form.is_bound else 200
@@ -191,7 +164,7 @@ def blocklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = BlocklistForm(data, instance=blocklist)
     if request.method == "POST" and form.is_valid():
-        services.blocklist_save(form=form)
+        services.blocklist_save(blocklist=form.save(commit=False))
         messages.success(request, _("%(zone)s saved.") % {"zone": blocklist.zone})
         return redirect("monitoring:blocklist-list")
     status = 422 if form.is_bound else 200
@@ -207,11 +180,11 @@ def blocklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @editor_required
 def notification_settings(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
-    preference = notifications.preference_for(user)
+    preference = notifications.notification_preference_for(user=user)
     data = request.POST if request.method == "POST" else None
     form = NotificationPreferenceForm(data, instance=preference)
     if request.method == "POST" and form.is_valid():
-        notifications.preference_save(form=form)
+        notifications.notification_preference_save(preference=form.save(commit=False))
         messages.success(request, _("Notification settings saved."))
         return redirect("monitoring:notification-settings")
     status = 422 if form.is_bound else 200

@@ -6,68 +6,51 @@ import pytest
 import time_machine
 
 from blcheck.cases import services
+from blcheck.cases.forms import reference_error
 from blcheck.cases.models import CaseEvent, DelistingCase
 from blcheck.monitoring.models import Blocklist, NotificationPreference
-from tests.factories import TargetFactory
-from tests.support.dnsserver import Behaviour, Zone
+from tests.support.cases import BBR, IP, REVERSED, open_case
+from tests.support.dnsserver import Behaviour
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
 
-IP = "192.0.2.66"
-REVERSED = "66.2.0.192"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def barracuda(dns_server):
-    """A Barracuda-like list on the test server: form, 48 h, 30-day re-evaluation."""
-    zone = dns_server.add_zone(
-        Zone(
-            "b.barracuda.test", a={"2.0.0.127": ["127.0.0.2"], REVERSED: ["127.0.0.2"]}
-        )
-    )
-    blocklist = Blocklist.objects.create(
-        zone="b.barracuda.test",
-        name="Barracuda (test)",
-        delist_method="form",
-        delist_url="https://www.barracudacentral.org/rbl/removal-request",
-        removal_hours=48,
-        reevaluation_days=30,
-        reference_pattern="^BBR[0-9-]+$",
-    )
-    return zone, blocklist
-
-
-@pytest.fixture
-def case(barracuda, it_staff):
-    _, blocklist = barracuda
+def case(barracuda_on_dns, it_staff):
+    """192.0.2.66's case on Barracuda (on the test DNS server), opened at START."""
     with time_machine.travel(START, tick=False):
-        case, created = services.case_open(
-            target=TargetFactory(value=IP), blocklist=blocklist, subject=IP, by=it_staff
-        )
-    assert created
-    return case
+        return open_case(barracuda_on_dns, it_staff)
 
 
 def verify_at(when):
     with time_machine.travel(when, tick=False):
-        services.cases_verify_due(claimant=f"t-{when:%H%M%S%f}")
+        services.case_verify_due(claimant=f"t-{when:%H%M%S%f}")
 
 
 def requested(case, it_staff, hours=1):
     with time_machine.travel(START + timedelta(hours=hours), tick=False):
         return services.case_mark_requested(
-            case=case, by=it_staff, method="form", reference="BBR21586894740-10107-515"
+            case=case, by=it_staff, method="form", reference=BBR
         )
+
+
+def delisted_and_verified(case, zone):
+    """Barracuda removes the address; two clean answers an hour apart verify it."""
+    zone.a.pop(REVERSED)
+    verify_at(START + timedelta(hours=10))
+    verify_at(START + timedelta(hours=11))
+    case.refresh_from_db()
 
 
 def kinds(case):
     return list(case.events.values_list("kind", flat=True))
 
 
-def test_opening_twice_finds_the_open_case(case, barracuda, it_staff):
+def test_opening_twice_finds_the_open_case(case, barracuda_on_dns, it_staff):
     again, created = services.case_open(
-        target=case.target, blocklist=barracuda[1], subject=IP, by=it_staff
+        target=case.target, blocklist=barracuda_on_dns, subject=IP, by=it_staff
     )
     assert (again.pk, created) == (case.pk, False)
     assert DelistingCase.objects.count() == 1 and kinds(case) == ["opened"]
@@ -77,17 +60,16 @@ def test_request_sets_the_policy_timer(case, it_staff):
     case = requested(case, it_staff)
     assert case.status == "requested"
     assert case.removal_due_at == START + timedelta(hours=49)
-    assert case.reference == "BBR21586894740-10107-515"
+    assert case.reference == BBR
     assert kinds(case) == ["opened", "requested"]
 
 
-def test_the_barracuda_story_to_day_31(case, barracuda, it_staff):
-    zone, _ = barracuda
+def test_the_barracuda_story_to_day_31(case, barracuda_zone, it_staff):
     case = requested(case, it_staff)
     verify_at(START + timedelta(hours=2))  # still listed: nothing yet
     case.refresh_from_db()
     assert (case.status, case.clean_count) == ("requested", 0)
-    zone.a.pop(REVERSED)  # Barracuda removes it
+    barracuda_zone.a.pop(REVERSED)  # Barracuda removes it
     verify_at(START + timedelta(hours=20))
     case.refresh_from_db()
     assert (case.status, case.clean_count) == (
@@ -120,42 +102,39 @@ def test_the_barracuda_story_to_day_31(case, barracuda, it_staff):
     ]
 
 
-def test_listed_again_at_re_evaluation_is_relisted_and_told(case, barracuda, it_staff):
-    zone, _ = barracuda
+def test_listed_again_at_re_evaluation_is_relisted_and_told(
+    case, barracuda_zone, it_staff
+):
     it_staff.email = "noc@example.com"
     it_staff.save()
     NotificationPreference.objects.create(user=it_staff, is_email_on=True)
     case = requested(case, it_staff)
-    zone.a.pop(REVERSED)
-    verify_at(START + timedelta(hours=10))
-    verify_at(START + timedelta(hours=11))
-    case.refresh_from_db()
-    zone.a[REVERSED] = ["127.0.0.2"]  # re-evaluated: listed again
+    delisted_and_verified(case, barracuda_zone)
+    barracuda_zone.a[REVERSED] = ["127.0.0.2"]  # re-evaluated: listed again
     verify_at(case.reevaluate_at)
     case.refresh_from_db()
     assert case.status == "relisted" and case.next_check_at is not None
 
 
-def test_an_error_never_counts_as_clean(case, barracuda, it_staff):
-    zone, _ = barracuda
+def test_an_error_never_counts_as_clean(case, barracuda_zone, it_staff):
     case = requested(case, it_staff)
-    zone.a.pop(REVERSED)
-    zone.per_name[REVERSED] = Behaviour.SERVFAIL
+    barracuda_zone.a.pop(REVERSED)
+    barracuda_zone.per_name[REVERSED] = Behaviour.SERVFAIL
     verify_at(START + timedelta(hours=10))
     verify_at(START + timedelta(hours=11))
     case.refresh_from_db()
     assert (case.status, case.clean_count) == ("requested", 0)
-    zone.per_name.clear()
+    barracuda_zone.per_name.clear()
 
 
-def test_a_listed_answer_restarts_the_streak(case, barracuda, it_staff):
-    zone, _ = barracuda
+def test_a_listed_answer_restarts_the_streak(case, barracuda_zone, it_staff):
     case = requested(case, it_staff)
-    zone.a.pop(REVERSED)
+    barracuda_zone.a.pop(REVERSED)
     verify_at(START + timedelta(hours=10))
-    zone.a[REVERSED] = ["127.0.0.2"]  # a cache or a second server still lists it
+    # A cache or a second server still lists it.
+    barracuda_zone.a[REVERSED] = ["127.0.0.2"]
     verify_at(START + timedelta(hours=10, minutes=31))
-    zone.a.pop(REVERSED)
+    barracuda_zone.a.pop(REVERSED)
     verify_at(START + timedelta(hours=11, minutes=2))
     case.refresh_from_db()
     assert (case.status, case.clean_count) == ("requested", 1)
@@ -178,40 +157,37 @@ def test_an_expiring_list_says_wait_and_until_when(dns_server, it_staff):
         expiry_hours=24,
     )
     with time_machine.travel(START, tick=False):
-        case, _ = services.case_open(
-            target=TargetFactory(value=IP), blocklist=spamcop, subject=IP, by=it_staff
-        )
+        case = open_case(spamcop, it_staff)
     assert case.status == "awaiting_removal"
     assert case.removal_due_at == START + timedelta(hours=24)
     assert "no request is possible" in case.events.get(kind="waiting").detail
 
 
-def test_watch_relisting_catches_a_new_episode(case, barracuda, it_staff):
+def test_watch_relisting_catches_a_new_episode(
+    case, barracuda_zone, barracuda_on_dns, it_staff
+):
     from blcheck.monitoring.models import Listing
 
-    zone, blocklist = barracuda
     case = requested(case, it_staff)
-    zone.a.pop(REVERSED)
-    verify_at(START + timedelta(hours=10))
-    verify_at(START + timedelta(hours=11))
-    case.refresh_from_db()
+    delisted_and_verified(case, barracuda_zone)
     assert case.status == "watching"
     # The target's scheduled monitoring sees it listed again on day 3.
-    Listing.objects.filter(target=case.target, blocklist=blocklist, subject=IP).update(
+    Listing.objects.filter(
+        target=case.target, blocklist=barracuda_on_dns, subject=IP
+    ).update(
         is_listed=True,
         listed_since=START + timedelta(days=3),
         last_changed_at=START + timedelta(days=3),
     )
     with time_machine.travel(START + timedelta(days=3, hours=1), tick=False):
-        assert services.cases_watch_relisting() == 1
+        assert services.case_watch_relisting() == 1
     case.refresh_from_db()
     assert case.status == "relisted"
 
 
 def test_reference_must_have_the_lists_format(barracuda):
-    _, blocklist = barracuda
-    assert services.reference_error(blocklist, "BBR21586894740-10107-515") is None
-    assert "BBR" in services.reference_error(blocklist, "12345")
+    assert reference_error(barracuda, BBR) is None
+    assert "BBR" in reference_error(barracuda, "12345")
 
 
 def test_history_is_never_edited(case, it_staff):

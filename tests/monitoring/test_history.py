@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from blcheck.monitoring import selectors, services
+from blcheck.monitoring import services
 from blcheck.monitoring.models import CheckRun, Listing, ListingChange, Lookup
 from blcheck.monitoring.services.runs import LEASE, MAX_ATTEMPTS
 from tests.factories import (
@@ -15,6 +15,7 @@ from tests.factories import (
     LookupFactory,
     TargetFactory,
 )
+from tests.support.checks import check_target
 from tests.support.dnsserver import Zone
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
@@ -30,15 +31,9 @@ def flip_zone(dns_server):
     zone.per_name = {}
 
 
-def run_now(target, claimant="task-1"):
-    run = CheckRunFactory(target=target)
-    (done,) = services.runs_check(run_ids=[run.pk], claimant=claimant)
-    return done
-
-
 def test_first_clean_check_records_state_without_an_episode(flip_zone):
     target = TargetFactory(value="192.0.2.30")
-    run_now(target)
+    check_target(target)
     listing = Listing.objects.get()
     assert (listing.is_listed, listing.listed_since, listing.change_count) == (
         False,
@@ -51,18 +46,20 @@ def test_first_clean_check_records_state_without_an_episode(flip_zone):
 def test_listing_then_clearing_records_one_episode(flip_zone):
     target = TargetFactory(value="192.0.2.30")
     flip_zone.a["30.2.0.192"] = ["127.0.0.2"]
-    first = run_now(target)
+    first = check_target(target)
     listing = Listing.objects.get()
     assert listing.is_listed and listing.listed_since is not None
     flip_zone.a.pop("30.2.0.192")
-    second = run_now(target)
+    second = check_target(target)
     listing.refresh_from_db()
     assert (listing.is_listed, listing.listed_since, listing.change_count) == (
         False,
         None,
         2,
     )
-    changes = list(selectors.listing_episodes(target=target).order_by("at", "pk"))
+    changes = list(
+        ListingChange.objects.filter(listing__target=target).order_by("at", "pk")
+    )
     assert [(c.kind, c.run_id) for c in changes] == [
         ("listed", first.pk),
         ("cleared", second.pk),
@@ -80,7 +77,7 @@ def test_flapping_counts_every_flip(flip_zone):
             flip_zone.a["30.2.0.192"] = ["127.0.0.2"]
         else:
             flip_zone.a.pop("30.2.0.192", None)
-        run_now(target)
+        check_target(target)
     assert Listing.objects.get().change_count == 5
     assert ListingChange.objects.filter(kind="listed").count() == 3
     ends = list(
@@ -101,44 +98,14 @@ def test_an_error_keeps_the_last_known_state(flip_zone):
 
     target = TargetFactory(value="192.0.2.30")
     flip_zone.a["30.2.0.192"] = ["127.0.0.2"]
-    run_now(target)
+    check_target(target)
     flip_zone.per_name["30.2.0.192"] = Behaviour.SERVFAIL
-    run_now(target)
+    check_target(target)
     listing = Listing.objects.get()
     assert (listing.is_listed, listing.last_error, listing.change_count) == (
         True,
         "servfail",
         1,
-    )
-
-
-def test_what_did_the_list_say_at_a_time(flip_zone):
-    target = TargetFactory(value="192.0.2.30")
-    blocklist = flip_zone_blocklist()
-    with time_machine.travel("2026-11-01 10:00Z", tick=False):
-        flip_zone.a["30.2.0.192"] = ["127.0.0.2"]
-        run_now(target)
-    with time_machine.travel("2026-11-02 10:00Z", tick=False):
-        flip_zone.a.pop("30.2.0.192")
-        run_now(target)
-    at = timezone.datetime.fromisoformat
-    assert (
-        selectors.lookup_at(
-            blocklist=blocklist, subject="192.0.2.30", at=at("2026-11-01T12:00+00:00")
-        ).verdict
-        == "listed"
-    )
-    assert (
-        selectors.lookup_at(
-            blocklist=blocklist, subject="192.0.2.30", at=at("2026-11-02T12:00+00:00")
-        ).verdict
-        == "not_listed"
-    )
-    assert (
-        selectors.lookup_at(
-            blocklist=blocklist, subject="192.0.2.30", at=at("2026-10-01T00:00+00:00")
-        )
-        is None
     )
 
 
@@ -151,16 +118,16 @@ def flip_zone_blocklist():
 def test_a_second_delivery_writes_nothing_twice(flip_zone):
     flip_zone.a["30.2.0.192"] = ["127.0.0.2"]
     run = CheckRunFactory(target=TargetFactory(value="192.0.2.30"))
-    services.runs_check(run_ids=[run.pk], claimant="task-1")
-    assert services.runs_check(run_ids=[run.pk], claimant="task-2") == []
+    services.run_check(run_ids=[run.pk], claimant="task-1")
+    assert services.run_check(run_ids=[run.pk], claimant="task-2") == []
     assert (Lookup.objects.count(), ListingChange.objects.count()) == (1, 1)
 
 
 def test_a_retry_of_the_same_task_resumes_its_own_run(flip_zone):
     run = CheckRunFactory(target=TargetFactory(value="192.0.2.28/30", kind="range"))
-    services.runs_claim(run_ids=[run.pk], claimant="task-1")  # then the DB went away
-    assert services.runs_check(run_ids=[run.pk], claimant="task-2") == []  # leased
-    (done,) = services.runs_check(run_ids=[run.pk], claimant="task-1")  # the retry
+    services.run_claim(run_ids=[run.pk], claimant="task-1")  # then the DB went away
+    assert services.run_check(run_ids=[run.pk], claimant="task-2") == []  # leased
+    (done,) = services.run_check(run_ids=[run.pk], claimant="task-1")  # the retry
     assert (done.status, done.done, done.total) == ("finished", 4, 4)
 
 
@@ -168,7 +135,7 @@ def test_a_run_whose_worker_died_resumes_without_duplicates(flip_zone):
     flip_zone.a["29.2.0.192"] = ["127.0.0.2"]
     target = TargetFactory(value="192.0.2.28/30", kind="range")
     run = CheckRunFactory(target=target)
-    services.runs_claim(run_ids=[run.pk], claimant="dead-worker")
+    services.run_claim(run_ids=[run.pk], claimant="dead-worker")
     blocklist = flip_zone_blocklist()
     for subject in ("192.0.2.28", "192.0.2.29"):  # recorded before the kill
         LookupFactory(
@@ -180,7 +147,7 @@ def test_a_run_whose_worker_died_resumes_without_duplicates(flip_zone):
         )
     later = timezone.now() + LEASE + timedelta(seconds=1)
     with time_machine.travel(later, tick=False):
-        (done,) = services.runs_check(run_ids=[run.pk], claimant="new-worker")
+        (done,) = services.run_check(run_ids=[run.pk], claimant="new-worker")
     assert (done.status, done.total, done.done, done.attempts) == ("finished", 4, 4, 2)
     assert sorted(run.lookups.values_list("subject", flat=True)) == [
         "192.0.2.28",
@@ -207,7 +174,7 @@ def test_recovery_requeues_runs_with_an_expired_lease(
         attempts=1,
     )
     with django_capture_on_commit_callbacks() as callbacks:
-        assert services.runs_recover_stalled() == 2
+        assert services.run_recover_stalled() == 2
     stuck.refresh_from_db()
     fresh.refresh_from_db()
     assert (stuck.status, stuck.claimed_by) == ("queued", "")
@@ -223,7 +190,7 @@ def test_recovery_gives_up_after_repeated_failures():
         attempts=MAX_ATTEMPTS,
         lease_until=timezone.now() - timedelta(seconds=1),
     )
-    services.runs_recover_stalled()
+    services.run_recover_stalled()
     run.refresh_from_db()
     assert (run.status, run.failure) == (
         "failed",
@@ -238,7 +205,7 @@ def test_dispatch_sends_due_runs_in_batches(
     for i in range(120):
         TargetFactory(value=f"198.18.0.{i + 1}", next_check_at=timezone.now())
     with django_capture_on_commit_callbacks() as callbacks:
-        assert services.checks_dispatch_due() == 120
+        assert services.run_dispatch_due() == 120
     assert [len(c.args[0]) for c in callbacks] == [50, 50, 20]
     assert (
         CheckRun.objects.filter(trigger="schedule").values("group").distinct().count()
@@ -261,7 +228,7 @@ def test_prune_keeps_listings_and_recent_lookups(settings):
         kind="listed",
         at=old.checked_at,
     )
-    assert services.lookups_prune() == 1
+    assert services.lookup_prune() == 1
     assert list(Lookup.objects.values_list("pk", flat=True)) == [recent.pk]
     assert ListingChange.objects.count() == 1
 
@@ -271,7 +238,7 @@ def test_probe_results_are_shared_for_a_while(settings, dns_server, flip_zone):
     from blcheck.core.broker import redis_client
 
     redis_client().delete("blcheck:health:flip.dnsbl.test:ipv4")
-    run_now(TargetFactory(value="192.0.2.40"))
+    check_target(TargetFactory(value="192.0.2.40"))
     probes_before = len(dns_server.queries_for("0.0.127.flip.dnsbl.test"))
-    run_now(TargetFactory(value="192.0.2.41"))
+    check_target(TargetFactory(value="192.0.2.41"))
     assert len(dns_server.queries_for("0.0.127.flip.dnsbl.test")) == probes_before

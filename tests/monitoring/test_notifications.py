@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from blcheck.monitoring.models import CheckRun, NotificationPreference
 from blcheck.monitoring.services import notifications
-from blcheck.monitoring.services.runs import _record_health
+from blcheck.monitoring.services.runs import blocklist_health_record
 from tests.factories import BlocklistFactory, CheckRunFactory, TargetFactory
+from tests.support.checks import check_target
 from tests.support.dnsserver import Zone
 
 pytestmark = pytest.mark.django_db
@@ -59,19 +60,12 @@ def flip(dns_server):
     return zone
 
 
-def checked(target):
-    from blcheck.monitoring import services
-
-    run = CheckRunFactory(target=target)
-    services.runs_check(run_ids=[run.pk], claimant="t")
-    run.refresh_from_db()
-    return run
-
-
 @pytest.mark.dns
 def test_new_listing_sends_one_email_and_one_webhook(subscribed, flip):
     flip.a["66.2.0.192"] = ["127.0.0.2"]
-    run = checked(TargetFactory(value="192.0.2.64/30", kind="range", label="mx pool"))
+    run = check_target(
+        TargetFactory(value="192.0.2.64/30", kind="range", label="mx pool")
+    )
     assert notifications.run_notify(run_id=run.pk) == 2
     (message,) = mail.outbox
     assert message.to == ["noc@example.com"]
@@ -88,16 +82,16 @@ def test_new_listing_sends_one_email_and_one_webhook(subscribed, flip):
 def test_cleared_listing_is_announced(subscribed, flip):
     target = TargetFactory(value="192.0.2.66")
     flip.a["66.2.0.192"] = ["127.0.0.2"]
-    checked(target)
+    check_target(target)
     flip.a.pop("66.2.0.192")
-    run = checked(target)
+    run = check_target(target)
     notifications.run_notify(run_id=run.pk)
     assert "CLEARED 192.0.2.66 from Notify list" in mail.outbox[-1].body
 
 
 @pytest.mark.dns
 def test_a_run_without_changes_sends_nothing(subscribed, flip):
-    run = checked(TargetFactory(value="192.0.2.10"))
+    run = check_target(TargetFactory(value="192.0.2.10"))
     assert notifications.run_notify(run_id=run.pk) == 0
     assert mail.outbox == [] and subscribed == []
 
@@ -113,19 +107,19 @@ def test_failed_run_is_announced(subscribed):
 def test_list_turning_unhealthy_is_announced_once(
     subscribed, django_capture_on_commit_callbacks
 ):
-    from blcheck.monitoring import engine
-    from blcheck.monitoring.dnsbl import Health
+    from blcheck.lookups import dnsbl
+    from blcheck.lookups.dnsbl import Health
 
     blocklist = BlocklistFactory(zone="everything.dnsbl.test", health="ok")
-    spec = engine.ListSpec("everything.dnsbl.test", frozenset({"ipv4"}))
+    spec = dnsbl.ListSpec("everything.dnsbl.test", frozenset({"ipv4"}))
     health = {("everything.dnsbl.test", "ipv4"): Health.LISTS_EVERYTHING}
     with django_capture_on_commit_callbacks() as first:
-        _record_health(health, {spec: blocklist})
+        blocklist_health_record(health, {spec: blocklist})
     with django_capture_on_commit_callbacks() as second:
-        _record_health(health, {spec: blocklist})
+        blocklist_health_record(health, {spec: blocklist})
     assert (len(first), len(second)) == (1, 0)
     text = notifications.health_message([("everything.dnsbl.test", "lists_everything")])
-    notifications.notify(text)
+    notifications.notification_send(text)
     assert "UNHEALTHY everything.dnsbl.test: lists_everything" in mail.outbox[0].body
 
 
@@ -133,7 +127,9 @@ def test_people_who_did_not_opt_in_hear_nothing(it_staff):
     it_staff.email = "quiet@example.com"
     it_staff.save()
     NotificationPreference.objects.create(user=it_staff)  # defaults: off
-    assert notifications.notify("blcheck: something") == 0 and mail.outbox == []
+    assert (
+        notifications.notification_send("blcheck: something") == 0 and mail.outbox == []
+    )
 
 
 def test_a_dead_webhook_does_not_stop_the_email(it_staff):
@@ -142,7 +138,7 @@ def test_a_dead_webhook_does_not_stop_the_email(it_staff):
     NotificationPreference.objects.create(
         user=it_staff, is_email_on=True, webhook_url="http://127.0.0.1:9/hook"
     )
-    assert notifications.notify("blcheck: x\nLISTED ...") == 1
+    assert notifications.notification_send("blcheck: x\nLISTED ...") == 1
     assert len(mail.outbox) == 1
 
 

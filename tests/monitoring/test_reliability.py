@@ -4,12 +4,14 @@ The worker is a `celery worker` subprocess on the test database; the run is
 slowed by a per-list ceiling so there is a "middle" to interrupt.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -78,6 +80,23 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+def kill(worker: subprocess.Popen) -> None:
+    """SIGKILL the worker and its pool (its own process group), as a crash does."""
+    with contextlib.suppress(ProcessLookupError):  # killed already
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """A `celery worker` for the with block; killed, with its pool, at the end."""
+    worker = start_worker(env)
+    try:
+        yield worker
+    finally:
+        kill(worker)
+
+
 def in_django(env: dict[str, str], code: str) -> None:
     """Run code in a fresh process configured like the worker (its broker)."""
     subprocess.run(
@@ -100,6 +119,28 @@ def request_checks(env: dict[str, str], *targets: Target) -> None:
         "from blcheck.monitoring import services\n"
         "from blcheck.monitoring.models import Target\n" + "\n".join(lines),
     )
+
+
+def recover_stalled(env: dict[str, str], after: timedelta) -> None:
+    """What beat's recover-stalled-runs task does, `after` from now."""
+    later = (timezone.now() + after + timedelta(seconds=1)).isoformat()
+    in_django(
+        env,
+        "from datetime import datetime\n"
+        "from blcheck.monitoring import services\n"
+        f"services.run_recover_stalled(now=datetime.fromisoformat('{later}'))",
+    )
+
+
+def run_under_way(env: dict[str, str], target: Target) -> CheckRun:
+    """Ask for target's check and wait until the worker has recorded a step."""
+    request_checks(env, target)
+    run = CheckRun.objects.get(target=target)
+    wait_for(
+        lambda: CheckRun.objects.filter(pk=run.pk, done__gte=STEP).exists(),
+        what="the first step",
+    )
+    return run
 
 
 def wait_for(predicate, seconds: float = 30, what: str = "condition"):  # type: ignore[no-untyped-def]
@@ -142,34 +183,18 @@ def test_worker_killed_mid_run_completes_after_restart(
     redis_url, dns_server, slow_list, target
 ):
     env = worker_env(redis_url, dns_server.address)
-    worker = start_worker(env)
-    try:
-        request_checks(env, target)
-        run = CheckRun.objects.get(target=target)
-        wait_for(
-            lambda: CheckRun.objects.filter(pk=run.pk, done__gte=STEP).exists(),
-            what="the first step",
-        )
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool, mid-run
-        worker.wait(timeout=10)
+    with worker_process(env) as worker:
+        run = run_under_way(env, target)
+        kill(worker)  # mid-run
         run.refresh_from_db()
         assert run.status == "running" and STEP <= run.done < 16
-        worker = start_worker(env)
-        later = (timezone.now() + LEASE + timedelta(seconds=1)).isoformat()
-        in_django(
-            env,
-            "from datetime import datetime\n"
-            "from blcheck.monitoring import services\n"
-            f"services.runs_recover_stalled(now=datetime.fromisoformat('{later}'))",
-        )
+    with worker_process(env):  # restarted
+        recover_stalled(env, after=LEASE)
         wait_for(
             lambda: CheckRun.objects.filter(pk=run.pk, status="finished").exists(),
             what="the resumed run",
         )
         assert_complete(run)
-    finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
 
 
 def test_redis_restarted_mid_run_loses_no_run(dns_server, slow_list, target):
@@ -179,8 +204,7 @@ def test_redis_restarted_mid_run_loses_no_run(dns_server, slow_list, target):
     with embedded_redis() as url:
         port = url.rsplit(":", 1)[1].split("/")[0]
         env = worker_env(url, dns_server.address)
-        worker = start_worker(env)
-        try:
+        with worker_process(env):
             request_checks(env, target, other)
             first = CheckRun.objects.get(target=target)
             second = CheckRun.objects.get(target=other)
@@ -205,23 +229,12 @@ def test_redis_restarted_mid_run_loses_no_run(dns_server, slow_list, target):
                     seconds=60,
                     what="the interrupted run",
                 )
-                later = (
-                    timezone.now() + QUEUED_TOO_LONG + timedelta(seconds=1)
-                ).isoformat()
-                in_django(
-                    env,
-                    "from datetime import datetime\n"
-                    "from blcheck.monitoring import services\n"
-                    f"services.runs_recover_stalled(now=datetime.fromisoformat('{later}'))",
-                )
+                recover_stalled(env, after=QUEUED_TOO_LONG)
                 wait_for(
                     lambda: CheckRun.objects.filter(status="finished").count() == 2,
                     seconds=60,
                     what="both runs",
                 )
-        finally:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
     for run in (first, second):
         run.refresh_from_db()
         assert run.status == "finished" and run.done == run.total == 16
@@ -254,14 +267,8 @@ def test_database_briefly_unreachable_retries_and_writes_nothing_half(
     redis_url, dns_server, slow_list, target
 ):
     env = worker_env(redis_url, dns_server.address) | {"BLCHECK_SQLITE_TIMEOUT": "0.5"}
-    worker = start_worker(env)
-    try:
-        request_checks(env, target)
-        run = CheckRun.objects.get(target=target)
-        wait_for(
-            lambda: CheckRun.objects.filter(pk=run.pk, done__gte=STEP).exists(),
-            what="the first step",
-        )
+    with worker_process(env):
+        run = run_under_way(env, target)
         interrupt_database(seconds=2.5)
         wait_for(
             lambda: CheckRun.objects.filter(pk=run.pk, status="finished").exists(),
@@ -270,6 +277,3 @@ def test_database_briefly_unreachable_retries_and_writes_nothing_half(
         )
         assert_complete(run)
         assert run.attempts >= 2  # the retry claimed its own run again
-    finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)

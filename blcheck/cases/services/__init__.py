@@ -8,14 +8,12 @@ from blcheck.cases.services.cases import (
     case_mark_requested,
     case_open,
     in_site_language,
-    reference_error,
 )
-from blcheck.cases.services.intake import case_open_from_bounce, target_for_address
+from blcheck.cases.services.intake import case_open_from_bounce
 from blcheck.cases.services.verification import (
     case_record_check,
-    cases_verify_due,
-    cases_watch_relisting,
-    verify_rule,
+    case_verify_due,
+    case_watch_relisting,
 )
 
 __all__ = [
@@ -27,10 +25,7 @@ __all__ = [
     "case_open",
     "case_open_from_bounce",
     "case_record_check",
-    "cases_verify_due",
-    "cases_watch_relisting",
+    "case_verify_due",
+    "case_watch_relisting",
     "in_site_language",
-    "reference_error",
-    "target_for_address",
-    "verify_rule",
 ]

@@ -2,7 +2,6 @@
 the same transaction; a move that lost a race raises CaseConflict."""
 
 import functools
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -37,7 +36,7 @@ class CaseConflict(Exception):
     """The case changed since it was read (another person or blcheck moved it)."""
 
 
-def _event(
+def case_event_write(
     case: DelistingCase,
     kind: str,
     *,
@@ -71,7 +70,7 @@ def _event(
     )
 
 
-def _move(
+def case_move(
     case: DelistingCase,
     to: str,
     kind: str,
@@ -91,7 +90,7 @@ def _move(
         raise CaseConflict(
             _("This case was changed by someone else. Reload and try again.")
         )
-    _event(
+    case_event_write(
         case,
         kind,
         by=by,
@@ -105,13 +104,13 @@ def _move(
     return case
 
 
-def _notify(text: str) -> None:
+def case_notify(text: str) -> None:
     from blcheck.monitoring.tasks import notify_text as notify_text_task
 
     transaction.on_commit(functools.partial(notify_text_task.delay, text))
 
 
-def _latest_episode(
+def listing_change_latest_episode(
     target: Target, blocklist: Blocklist, subject: str
 ) -> ListingChange | None:
     return (
@@ -154,17 +153,17 @@ def case_open(
                 opened_by=by,
                 assignee=by,
                 bounce_text=bounce_text[:1_000_000],
-                episode=_latest_episode(target, blocklist, subject),
+                episode=listing_change_latest_episode(target, blocklist, subject),
                 contact_email=settings.ORG_CONTACT_EMAIL,
                 contact_phone=settings.ORG_CONTACT_PHONE,
                 next_check_at=now,
             )
-            _event(case, Kind.OPENED, by=by, at=now, to_status=Status.OPEN)
+            case_event_write(case, Kind.OPENED, by=by, at=now, to_status=Status.OPEN)
             if case.policy.action is workflow.Action.WAIT:
                 due = workflow.removal_due(
                     case.policy, requested_at=None, opened_at=now
                 )
-                _move(
+                case_move(
                     case,
                     Status.AWAITING_REMOVAL,
                     Kind.WAITING,
@@ -184,17 +183,6 @@ def case_open(
     return case, True
 
 
-def reference_error(blocklist: Blocklist, reference: str) -> str | None:
-    """A message when the confirmation number does not have the list's format."""
-    pattern = blocklist.reference_pattern
-    if reference and pattern and not re.fullmatch(pattern.strip("^$"), reference):
-        return _("%(list)s confirmation numbers look like %(pattern)s.") % {
-            "list": blocklist.name,
-            "pattern": pattern,
-        }
-    return None
-
-
 @transaction.atomic
 def case_mark_requested(
     *,
@@ -212,7 +200,7 @@ def case_mark_requested(
     due = workflow.removal_due(
         case.policy, requested_at=requested_at, opened_at=case.opened_at
     )
-    return _move(
+    return case_move(
         case,
         Status.REQUESTED,
         Kind.REQUESTED,
@@ -237,7 +225,7 @@ def case_assign(
 ) -> DelistingCase:
     now = timezone.now()
     DelistingCase.objects.filter(pk=case.pk).update(assignee=assignee)
-    _event(
+    case_event_write(
         case,
         Kind.ASSIGNED,
         by=by,
@@ -250,7 +238,7 @@ def case_assign(
 
 @transaction.atomic
 def case_add_note(*, case: DelistingCase, by: User, text: str) -> CaseEvent:
-    return _event(case, Kind.NOTE, by=by, at=timezone.now(), detail=text)
+    return case_event_write(case, Kind.NOTE, by=by, at=timezone.now(), detail=text)
 
 
 @transaction.atomic
@@ -262,4 +250,4 @@ def case_close_by_hand(
     fields: dict[str, Any] = {"next_check_at": None} if to == Status.ABANDONED else {}
     if to == Status.ABANDONED:
         fields["closed_at"] = timezone.now()
-    return _move(case, to, kind, by=by, at=timezone.now(), detail=text, **fields)
+    return case_move(case, to, kind, by=by, at=timezone.now(), detail=text, **fields)

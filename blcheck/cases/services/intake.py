@@ -6,24 +6,7 @@ from django.utils.translation import gettext as _
 
 from blcheck.cases.models import DelistingCase
 from blcheck.cases.services.cases import case_open, in_site_language
-from blcheck.monitoring.models import Blocklist, Target
-
-
-def target_for_address(address: str) -> Target | None:
-    """The monitored target holding this address: itself, or a range around it."""
-    import ipaddress
-
-    exact = Target.objects.filter(value=address).first()
-    if exact is not None:
-        return exact
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    for target in Target.objects.filter(kind=Target.Kind.RANGE):
-        if ip in ipaddress.ip_network(target.value):
-            return target
-    return None
+from blcheck.monitoring.models import Blocklist
 
 
 @in_site_language
@@ -33,6 +16,7 @@ def case_open_from_bounce(
     """Open (or find) the case a bounce points at; an unknown address becomes a
     target first. The bounce and its lookup link are kept on the case."""
     from blcheck.monitoring import services as monitoring
+    from blcheck.monitoring.selectors import target_for_address
     from blcheck.monitoring.targets import parse_target
 
     with transaction.atomic():

@@ -13,16 +13,16 @@ from blcheck.cases.models import DelistingCase
 from blcheck.cases.services.cases import (
     Kind,
     Status,
-    _event,
-    _latest_episode,
-    _move,
-    _notify,
+    case_event_write,
+    case_move,
+    case_notify,
     in_site_language,
+    listing_change_latest_episode,
 )
 from blcheck.monitoring.models import CheckRun, Lookup
 
 
-def verify_rule() -> workflow.VerifyRule:
+def _verify_rule() -> workflow.VerifyRule:
     from datetime import timedelta
 
     return workflow.VerifyRule(
@@ -35,9 +35,9 @@ def verify_rule() -> workflow.VerifyRule:
 def case_record_check(*, case: DelistingCase, lookup: Lookup) -> DelistingCase:
     """What one of blcheck's own lookups means for the case."""
     now = lookup.checked_at
-    rule = verify_rule()
+    rule = _verify_rule()
     with transaction.atomic():
-        _event(
+        case_event_write(
             case,
             Kind.CHECKED,
             by=None,
@@ -69,7 +69,7 @@ def _still_listed(
         _relisted(case, now, lookup)
     elif case.removal_due_at and now > case.removal_due_at and not case.is_overdue:
         DelistingCase.objects.filter(pk=case.pk).update(is_overdue=True)
-        _event(
+        case_event_write(
             case,
             Kind.OVERDUE,
             by=None,
@@ -77,14 +77,14 @@ def _still_listed(
             lookup=lookup,
             detail=_("Still listed after the list's removal window."),
         )
-        _notify(
+        case_notify(
             f"blcheck: case #{case.pk} overdue - {case.subject} is still listed on "
             f"{case.blocklist.name} ({case.blocklist.zone}) after its removal window"
         )
 
 
 def _relisted(case: DelistingCase, now: datetime, lookup: Lookup | None) -> None:
-    _move(
+    case_move(
         case,
         Status.RELISTED,
         Kind.RELISTED,
@@ -94,9 +94,11 @@ def _relisted(case: DelistingCase, now: datetime, lookup: Lookup | None) -> None
         detail=_("Listed again."),
         next_check_at=now,
         reevaluate_at=None,
-        episode=_latest_episode(case.target, case.blocklist, case.subject),
+        episode=listing_change_latest_episode(
+            case.target, case.blocklist, case.subject
+        ),
     )
-    _notify(
+    case_notify(
         f"blcheck: case #{case.pk} relisted - {case.subject} is listed again on "
         f"{case.blocklist.name} ({case.blocklist.zone})"
     )
@@ -131,7 +133,7 @@ def _clean(
 
 def _close(case: DelistingCase, now: datetime, lookup: Lookup | None) -> None:
     """The work is done: the summary gives the time to delist."""
-    _move(
+    case_move(
         case,
         Status.CLOSED,
         Kind.CLOSED,
@@ -152,7 +154,7 @@ def _verified(case: DelistingCase, now: datetime, lookup: Lookup) -> None:
         "count": case.clean_count,
         "since": f"{since:%Y-%m-%d %H:%M %Z}",
     }
-    _move(
+    case_move(
         case,
         Status.REMOVAL_VERIFIED,
         Kind.VERIFIED,
@@ -165,7 +167,7 @@ def _verified(case: DelistingCase, now: datetime, lookup: Lookup) -> None:
     if reevaluate is None:
         _close(case, now, None)
     else:
-        _move(
+        case_move(
             case,
             Status.WATCHING,
             Kind.WATCHING,
@@ -188,7 +190,7 @@ def _summary(case: DelistingCase, now: datetime) -> str:
     return removed
 
 
-def cases_verify_due(*, claimant: str, now: datetime | None = None) -> int:
+def case_verify_due(*, claimant: str, now: datetime | None = None) -> int:
     """Check every case that is due, each with one lookup through the engine."""
     from blcheck.monitoring import services as monitoring
 
@@ -209,7 +211,7 @@ def cases_verify_due(*, claimant: str, now: datetime | None = None) -> int:
         )
         for case in due
     }
-    monitoring.runs_check(run_ids=[run.pk for run in runs.values()], claimant=claimant)
+    monitoring.run_check(run_ids=[run.pk for run in runs.values()], claimant=claimant)
     for case in due:
         lookup = Lookup.objects.filter(run=runs[case.pk]).first()
         if lookup is not None:
@@ -218,7 +220,7 @@ def cases_verify_due(*, claimant: str, now: datetime | None = None) -> int:
 
 
 @in_site_language
-def cases_watch_relisting(*, now: datetime | None = None) -> int:
+def case_watch_relisting(*, now: datetime | None = None) -> int:
     """Watched (or just verified) cases whose listing came back: relisted."""
     from blcheck.monitoring.models import Listing
 

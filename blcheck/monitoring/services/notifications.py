@@ -10,7 +10,6 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,9 +18,6 @@ from django.db import transaction
 from django.utils import translation
 
 from blcheck.monitoring.models import CheckRun, ListingChange, NotificationPreference
-
-if TYPE_CHECKING:
-    from blcheck.monitoring.forms import NotificationPreferenceForm
 
 log = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT = 5  # seconds; a slow chat tool must not hold a worker
@@ -62,7 +58,7 @@ def health_message(zones: Sequence[tuple[str, str]]) -> str:
     return "blcheck: blocklist health\n" + "\n".join(lines) if lines else ""
 
 
-def notify(text: str) -> int:
+def notification_send(text: str) -> int:
     """Send the text to everyone who opted in; returns how many were reached."""
     if not text:
         return 0
@@ -101,13 +97,18 @@ def _post(url: str, text: str) -> bool:
 
 def run_notify(*, run_id: int) -> int:
     run = CheckRun.objects.select_related("target").filter(pk=run_id).first()
-    return notify(run_message(run)) if run else 0
+    return notification_send(run_message(run)) if run else 0
 
 
-def preference_for(user: User) -> NotificationPreference:
+def notification_preference_for(*, user: User) -> NotificationPreference:
+    """The user's notification settings, created (all off) on first use."""
     return NotificationPreference.objects.get_or_create(user=user)[0]
 
 
-def preference_save(*, form: "NotificationPreferenceForm") -> NotificationPreference:
+def notification_preference_save(
+    *, preference: NotificationPreference
+) -> NotificationPreference:
+    """Save settings the user changed (the form has validated them)."""
     with transaction.atomic():
-        return form.save()
+        preference.save()
+    return preference

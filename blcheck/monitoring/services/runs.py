@@ -3,7 +3,7 @@
 A task hands in a batch of run ids. Each run is claimed with a conditional
 UPDATE that also takes a lease; the lease is renewed after every recorded
 step, so a worker killed mid-run leaves a run whose lease runs out, and
-runs_recover_stalled queues it again. A resumed run asks only the pairs it has
+run_recover_stalled queues it again. A resumed run asks only the pairs it has
 not recorded yet: no lookup is written twice and none is missing.
 """
 
@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from blcheck.core.broker import redis_client
-from blcheck.monitoring import dnsbl, engine, politeness
+from blcheck.lookups import dnsbl, engine, politeness
 from blcheck.monitoring.models import (
     Blocklist,
     CheckRun,
@@ -31,8 +31,8 @@ from blcheck.monitoring.models import (
     Lookup,
     Target,
 )
-from blcheck.monitoring.services.blocklists import blocklists_usable, list_spec
-from blcheck.monitoring.services.targets import QUEUED_TOO_LONG, _enqueue
+from blcheck.monitoring.selectors import blocklist_usable
+from blcheck.monitoring.services.targets import QUEUED_TOO_LONG, run_enqueue
 from blcheck.monitoring.targets import TargetError, parse_target
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,10 @@ class _Work:
     """A claimed run and the pairs it still has to ask."""
 
     run: CheckRun
-    pairs: list[tuple[str, engine.ListSpec]]
+    pairs: list[tuple[str, dnsbl.ListSpec]]
 
 
-def runs_claim(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
+def run_claim(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
     """Claim the queued runs, those whose lease ran out, and our own (a retry).
 
     One conditional UPDATE: each row is taken by exactly one claimant.
@@ -75,10 +75,10 @@ def runs_claim(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
     )
 
 
-def _plan(run: CheckRun, blocklists: dict[engine.ListSpec, Blocklist]) -> _Work:
+def _plan(run: CheckRun, blocklists: dict[dnsbl.ListSpec, Blocklist]) -> _Work:
     """Every pair of the run, less those a previous attempt already recorded."""
     if run.blocklist is not None:  # a case's run: one list, one address
-        spec = list_spec(run.blocklist)
+        spec = run.blocklist.spec
         pairs = [(run.subject, spec)] if spec is not None else []
     else:
         parsed = parse_target(run.target.value, max_range_size=settings.MAX_RANGE_SIZE)
@@ -99,7 +99,7 @@ def _plan(run: CheckRun, blocklists: dict[engine.ListSpec, Blocklist]) -> _Work:
     return _Work(run, todo)
 
 
-def _cached_health(needed: set[tuple[engine.ListSpec, str]]) -> engine.HealthMap:
+def _cached_health(needed: set[tuple[dnsbl.ListSpec, str]]) -> engine.HealthMap:
     seconds = settings.PROBE_CACHE_SECONDS
     if not seconds or not needed:
         return {}
@@ -134,21 +134,21 @@ def _store_health(health: engine.HealthMap) -> None:
 
 def _probe(
     runner: asyncio.Runner,
-    needed: set[tuple[engine.ListSpec, str]],
+    needed: set[tuple[dnsbl.ListSpec, str]],
     options: engine.Options,
-    blocklists: dict[engine.ListSpec, Blocklist],
+    blocklists: dict[dnsbl.ListSpec, Blocklist],
 ) -> engine.HealthMap:
     """Probe results of the last few minutes are shared by all workers."""
     health = _cached_health(needed)
     missing = {(spec, kind) for spec, kind in needed if (spec.zone, kind) not in health}
     fresh = runner.run(engine.probe(missing, options)) if missing else {}
     _store_health(fresh)
-    _record_health(fresh, blocklists)
+    blocklist_health_record(fresh, blocklists)
     return {**health, **fresh}
 
 
-def _record_health(
-    health: engine.HealthMap, blocklists: dict[engine.ListSpec, Blocklist]
+def blocklist_health_record(
+    health: engine.HealthMap, blocklists: dict[dnsbl.ListSpec, Blocklist]
 ) -> None:
     """Keep each probed list's result where staff see it (the worst kind wins);
     a list that turns unhealthy is announced once, when it turns."""
@@ -171,14 +171,14 @@ def _record_health(
         transaction.on_commit(functools.partial(notify_health_task.delay, turned))
 
 
-def runs_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
+def run_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
     """Claim and complete a batch of runs on one event loop; returns those done."""
-    runs = runs_claim(run_ids=run_ids, claimant=claimant)
+    runs = run_claim(run_ids=run_ids, claimant=claimant)
     if not runs:
         return []
-    blocklists = blocklists_usable()
+    blocklists = blocklist_usable()
     for run in runs:  # a case's list is asked even if it is off for monitoring
-        if run.blocklist is not None and (spec := list_spec(run.blocklist)):
+        if run.blocklist is not None and (spec := run.blocklist.spec):
             blocklists[spec] = run.blocklist
     work = []
     for run in runs:
@@ -202,9 +202,9 @@ def runs_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
 
 
 def _record(
-    step: Sequence[tuple[CheckRun, tuple[str, engine.ListSpec]]],
+    step: Sequence[tuple[CheckRun, tuple[str, dnsbl.ListSpec]]],
     results: Sequence[engine.Result],
-    blocklists: dict[engine.ListSpec, Blocklist],
+    blocklists: dict[dnsbl.ListSpec, Blocklist],
     claimant: str,
 ) -> None:
     now = timezone.now()
@@ -233,14 +233,14 @@ def _record(
     with transaction.atomic():
         # The unique (run, list, subject) constraint makes a re-delivery a no-op.
         Lookup.objects.bulk_create(lookups, ignore_conflicts=True)
-        listings_apply(lookups=lookups, now=now)
+        listing_apply(lookups=lookups, now=now)
         for run_id, count in per_run.items():
             CheckRun.objects.filter(pk=run_id, claimed_by=claimant).update(
                 done=F("done") + count, lease_until=now + LEASE
             )
 
 
-def listings_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
+def listing_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
     """Move each (target, list, subject) to what its lookup says; log every flip.
 
     An error changes nothing but last_error: the last known state stands.
@@ -394,7 +394,7 @@ def _notify_after_commit(run_id: int) -> None:
     transaction.on_commit(functools.partial(notify_run_task.delay, run_id))
 
 
-def runs_recover_stalled(*, now: datetime | None = None) -> int:
+def run_recover_stalled(*, now: datetime | None = None) -> int:
     """Queue again runs whose worker died or whose message was lost.
 
     Both show as a lease that ran out: a running run renews its lease after
@@ -419,11 +419,11 @@ def runs_recover_stalled(*, now: datetime | None = None) -> int:
             requeued.append(run.pk)
     if requeued:
         with transaction.atomic():
-            _enqueue(requeued)
+            run_enqueue(requeued)
     return len(requeued)
 
 
-def lookups_prune(*, now: datetime | None = None) -> int:
+def lookup_prune(*, now: datetime | None = None) -> int:
     """Delete lookups older than the retention window; listings stay forever."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.LOOKUP_RETENTION_DAYS)
     deleted, _ = Lookup.objects.filter(checked_at__lt=cutoff).delete()

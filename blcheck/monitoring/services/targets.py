@@ -36,11 +36,11 @@ def target_create(
             next_check_at=timezone.now(),
         )
         if tags:
-            target.tags.add(*tags_for(tags))
+            target.tags.add(*tag_get_or_create(names=tags))
     return target
 
 
-def _enqueue(run_ids: Sequence[int]) -> None:
+def run_enqueue(run_ids: Sequence[int]) -> None:
     """Send the runs to the workers in batches, once the rows are committed."""
     from blcheck.monitoring.tasks import check_runs as check_runs_task
 
@@ -50,13 +50,13 @@ def _enqueue(run_ids: Sequence[int]) -> None:
         transaction.on_commit(functools.partial(check_runs_task.delay, batch))
 
 
-def runs_create(
+def run_create(
     *, targets: Iterable[Target], by: User | None, trigger: str
 ) -> list[CheckRun]:
     """Queue one run per target, sharing a group for progress; enqueue after commit."""
     group = uuid.uuid4()
     # A queued run's lease is how long it may wait for a worker before
-    # runs_recover_stalled sends it again (its message may have been lost).
+    # run_recover_stalled sends it again (its message may have been lost).
     lease = timezone.now() + QUEUED_TOO_LONG
     with transaction.atomic():
         runs = CheckRun.objects.bulk_create(
@@ -69,7 +69,7 @@ def runs_create(
             )
             for t in targets
         )
-        _enqueue([run.pk for run in runs])
+        run_enqueue([run.pk for run in runs])
     return runs
 
 
@@ -77,11 +77,11 @@ def target_request_check(
     *, target: Target, by: User | None, trigger: str = CheckRun.Trigger.MANUAL
 ) -> CheckRun:
     """Queue a run of one target now."""
-    (run,) = runs_create(targets=[target], by=by, trigger=trigger)
+    (run,) = run_create(targets=[target], by=by, trigger=trigger)
     return run
 
 
-def checks_dispatch_due(*, now: datetime | None = None) -> int:
+def run_dispatch_due(*, now: datetime | None = None) -> int:
     """Claim every due target and queue its run; safe beside other dispatchers.
 
     The due rows are locked while their next_check_at moves forward (skipped,
@@ -103,7 +103,7 @@ def checks_dispatch_due(*, now: datetime | None = None) -> int:
                 next_check_at=now + timedelta(minutes=minutes)
             )
         if due:
-            runs_create(
+            run_create(
                 targets=Target.objects.filter(pk__in=[pk for pk, _ in due]),
                 by=None,
                 trigger=CheckRun.Trigger.SCHEDULE,
@@ -111,14 +111,14 @@ def checks_dispatch_due(*, now: datetime | None = None) -> int:
     return len(due)
 
 
-def tags_for(names: Iterable[str]) -> list[Tag]:
+def tag_get_or_create(*, names: Iterable[str]) -> list[Tag]:
     """The named tags, created when new."""
     return [
         Tag.objects.get_or_create(name=name[:50])[0] for name in dict.fromkeys(names)
     ]
 
 
-def targets_bulk_create(
+def target_bulk_create(
     *, rows: Sequence[BulkRow], by: User | None, default_interval: int | None = None
 ) -> list[Target]:
     """Register many targets at once: all of them, or (on any error) none."""
@@ -138,10 +138,5 @@ def targets_bulk_create(
         )
         for target, row in zip(targets, rows, strict=True):
             if row.tags:
-                target.tags.add(*tags_for(row.tags))
+                target.tags.add(*tag_get_or_create(names=row.tags))
     return targets
-
-
-def targets_for_tag(tag: str | None) -> list[Target]:
-    targets = Target.objects.filter(is_enabled=True)
-    return list(targets.filter(tags__name=tag) if tag else targets)

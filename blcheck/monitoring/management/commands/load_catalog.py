@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from blcheck.monitoring import services
+from blcheck.monitoring import selectors, services
 
 
 class Command(BaseCommand):
@@ -12,8 +12,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        added, retired = services.blocklists_load_catalog()
+        added, retired = services.blocklist_load_catalog()
         self.stdout.write(
             f"catalog: {added} lists added, {retired} retired, "
-            f"{services.blocklist_count()} in the database"
+            f"{selectors.blocklist_count()} in the database"
         )

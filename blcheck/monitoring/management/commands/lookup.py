@@ -14,8 +14,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from blcheck.monitoring import engine, politeness, resolver, services
-from blcheck.monitoring.dnsbl import Health, Verdict
+from blcheck.lookups import engine, politeness, resolver
+from blcheck.lookups.dnsbl import Health, Verdict
+from blcheck.monitoring import selectors
 from blcheck.monitoring.targets import TargetError, parse_target
 
 
@@ -62,7 +63,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         subjects = self._subjects(options["targets"], options["file"])
         self._check_options(options)
-        lists, warnings = services.lookup_lists(options["zones"])
+        lists, warnings = selectors.blocklist_lookup_specs(options["zones"])
         for warning in warnings:
             self.stderr.write(f"warning: {warning}")
         pairs = [

@@ -2,8 +2,8 @@
 
 import pytest
 
-from blcheck.monitoring import resolver
-from blcheck.monitoring.dnsbl import Failure
+from blcheck.lookups import resolver
+from blcheck.lookups.dnsbl import Failure
 
 pytestmark = pytest.mark.dns
 

@@ -2,21 +2,21 @@
 
 import pytest
 
-from blcheck.monitoring.dnsbl import (
+from blcheck.lookups.dnsbl import (
     PROBE_SUBJECTS,
     Answer,
     Failure,
     Health,
+    ListSpec,
     Verdict,
-    ZoneSpec,
     judge_probes,
     query_name,
     read_answer,
     subject_kind,
 )
 
-PLAIN = ZoneSpec("bl.example")
-SPAMHAUS = ZoneSpec(
+PLAIN = ListSpec("bl.example")
+SPAMHAUS = ListSpec(
     "zen.spamhaus.org",
     listed_codes=frozenset({"127.0.0.2", "127.0.0.4", "127.0.0.10"}),
     error_codes=frozenset({"127.255.255.254"}),
@@ -107,7 +107,7 @@ def test_every_failure_token_has_a_label_for_people():
     assert set(Lookup.Error.values) == {f.value for f in Failure}
 
 
-URIBL = ZoneSpec(
+URIBL = ListSpec(
     "multi.uribl.com",
     listed_codes=frozenset({"2", "4", "8"}),
     error_codes=frozenset({"1"}),

@@ -1,7 +1,7 @@
 """Reads the reviewed blocklist catalog file shipped with the code.
 
-The file (catalog.toml) is data reviewed against dnsbl-facts.md; each entry
-becomes one Blocklist row through `manage.py load_catalog`.
+The file (catalog.toml) is data reviewed against docs/reference/dnsbl-facts.md;
+each entry becomes one Blocklist row through `manage.py load_catalog`.
 """
 
 import tomllib

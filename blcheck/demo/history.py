@@ -26,7 +26,7 @@ from blcheck.monitoring.models import (
     Tag,
     Target,
 )
-from blcheck.monitoring.services.blocklists import blocklists_load_catalog
+from blcheck.monitoring.services import blocklist_load_catalog
 
 DEMO_NET = ipaddress.ip_network("198.18.0.0/15")
 CHUNK = 5000
@@ -45,7 +45,7 @@ def demo_seed(*, targets: int, lists: int, days: int, seed: int) -> DemoCounts:
     """Targets checked daily for `days` days against `lists` catalog lists."""
     rng = random.Random(seed)
     if not Blocklist.objects.exists():
-        blocklists_load_catalog()
+        blocklist_load_catalog()
     chosen = list(
         Blocklist.objects.filter(is_retired=False, has_ipv4=True)
         .exclude(key_setting__gt="")

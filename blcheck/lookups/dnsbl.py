@@ -60,20 +60,31 @@ class Answer:
     elapsed_ms: float = 0.0
 
 
-@dataclass(frozen=True)
-class ZoneSpec:
-    """How to read one list.
+KINDS = frozenset({"ipv4", "ipv6", "domain"})  # what subject_kind returns
 
+
+@dataclass(frozen=True)
+class ListSpec:
+    """One list as the engine asks and reads it: the only description of a list
+    below the models (monitoring's Blocklist.spec builds it).
+
+    zone: the zone queried, a key already filled in.
+    kinds: the kinds of subject the list covers (of KINDS).
     listed_codes: A values that mean "listed" (empty: the RFC 5782 default).
     error_codes: the list's own in-band refusals.
     With bitmask (SURBL, URIBL), both hold bit values ("2", "4", ...) tested
     against the last octet of the answer.
+    has_test_points: the list publishes RFC 5782 §5 test entries.
+    qps: a polite ceiling across all workers; None: none.
     """
 
     zone: str
+    kinds: frozenset[str] = KINDS
     listed_codes: frozenset[str] = field(default_factory=frozenset)
     error_codes: frozenset[str] = field(default_factory=frozenset)
     bitmask: bool = False
+    has_test_points: bool = True
+    qps: float | None = None
 
     @property
     def listed_bits(self) -> int:
@@ -82,6 +93,9 @@ class ZoneSpec:
     @property
     def error_bits(self) -> int:
         return sum(int(bit) for bit in self.error_codes)
+
+    def fits(self, subject: str) -> bool:
+        return subject_kind(subject) in self.kinds
 
 
 @dataclass(frozen=True)
@@ -118,7 +132,7 @@ def query_name(subject: str, zone: str) -> str:
     return ".".join(reversed(nibbles)) + f".{zone}"
 
 
-def _classify(code: str, spec: ZoneSpec) -> _Code:
+def _classify(code: str, spec: ListSpec) -> _Code:
     address = ipaddress.ip_address(code)
     if spec.bitmask:
         bits = int(address) & 0xFF
@@ -139,7 +153,7 @@ def _classify(code: str, spec: ZoneSpec) -> _Code:
     return _Code.LISTING if in_default else _Code.BAD  # 127.0.0.1 is never one
 
 
-def read_answer(answer: Answer, spec: ZoneSpec) -> Reading:
+def read_answer(answer: Answer, spec: ListSpec) -> Reading:
     if answer.failure is not None:
         return Reading(Verdict.ERROR, error=answer.failure)
     if answer.rcode == "NXDOMAIN" or (
@@ -188,7 +202,7 @@ def subject_kind(subject: str) -> str:
         return "domain"
 
 
-def _probe_reading(answer: Answer, spec: ZoneSpec) -> Health | None:
+def _probe_reading(answer: Answer, spec: ListSpec) -> Health | None:
     """None when the probe found no A record; else how its codes read."""
     if not answer.addresses:
         return None
@@ -201,7 +215,7 @@ def _probe_reading(answer: Answer, spec: ZoneSpec) -> Health | None:
     return Health.OK
 
 
-def judge_probes(positive: Answer, negative: Answer, spec: ZoneSpec) -> Health:
+def judge_probes(positive: Answer, negative: Answer, spec: ListSpec) -> Health:
     """Trust a list only when its test entry is listed and the must-not is not."""
     if positive.failure is not None or negative.failure is not None:
         return Health.UNREACHABLE

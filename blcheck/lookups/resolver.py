@@ -35,7 +35,7 @@ import dns.rdatatype
 import dns.resolver
 from django.conf import settings
 
-from blcheck.monitoring.dnsbl import Answer, Failure
+from blcheck.lookups.dnsbl import Answer, Failure
 
 _BRACKETED = re.compile(r"^\[(?P<host>[0-9a-fA-F:.]+)\](?::(?P<port>\d+))?$")
 SOCKETS_PER_FAMILY = 8  # source ports in use at once

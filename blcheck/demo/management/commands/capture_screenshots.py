@@ -88,7 +88,7 @@ class Command(BaseCommand):
         pages = [
             ("dashboard", reverse("reports:dashboard")),
             ("targets", reverse("monitoring:target-list")),
-            ("target", reverse("monitoring:target-detail", args=[target.pk])),  # type: ignore[union-attr]
+            ("target", reverse("reports:target-detail", args=[target.pk])),  # type: ignore[union-attr]
             ("cases", reverse("cases:case-list") + "?active=true"),
             ("bounce", reverse("cases:bounce-intake")),
             ("blocklists", reverse("monitoring:blocklist-list")),

@@ -43,23 +43,27 @@ def test_episodes_agree_with_the_current_state():
 
 
 def test_same_seed_same_history():
-    call_command(
-        "seed_demo", "--targets", "5", "--lists", "5", "--days", "40", "--seed", "11"
-    )
-    first = list(
-        Lookup.objects.order_by("checked_at", "subject", "blocklist__zone").values_list(
-            "subject", "blocklist__zone", "verdict"
+    def seeded_history():
+        call_command(
+            "seed_demo",
+            "--targets",
+            "5",
+            "--lists",
+            "5",
+            "--days",
+            "40",
+            "--seed",
+            "11",
         )
-    )
+        return list(
+            Lookup.objects.order_by(
+                "checked_at", "subject", "blocklist__zone"
+            ).values_list("subject", "blocklist__zone", "verdict")
+        )
+
+    first = seeded_history()
     Target.objects.all().delete()
-    call_command(
-        "seed_demo", "--targets", "5", "--lists", "5", "--days", "40", "--seed", "11"
-    )
-    second = list(
-        Lookup.objects.order_by("checked_at", "subject", "blocklist__zone").values_list(
-            "subject", "blocklist__zone", "verdict"
-        )
-    )
+    second = seeded_history()
     assert [v for *_, v in first] == [v for *_, v in second]
 
 

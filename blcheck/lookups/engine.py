@@ -1,7 +1,7 @@
 """The lookup engine: probe the lists, ask every (subject, list) pair, read the answers.
 
-The same code serves the workers (services.runs_check) and the `lookup`
-command, so both judge alike. No Django models here: callers hand in ListSpec
+The same code serves the workers (services.run_check) and the `lookup`
+command, so both judge alike. No Django models here: callers hand in dnsbl.ListSpec
 values and get Results back; resolver.py does the DNS.
 """
 
@@ -9,30 +9,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from blcheck.monitoring import dnsbl, resolver
-from blcheck.monitoring.dnsbl import Answer, Failure, Health, Reading, Verdict
-
-
-@dataclass(frozen=True)
-class ListSpec:
-    """One list as the engine needs it."""
-
-    zone: str  # the zone queried (a key already filled in)
-    kinds: frozenset[str]  # of "ipv4", "ipv6", "domain"
-    listed_codes: frozenset[str] = frozenset()
-    error_codes: frozenset[str] = frozenset()
-    bitmask: bool = False
-    has_test_points: bool = True  # RFC 5782 §5 entries are published
-    qps: float | None = None  # polite ceiling across all workers; None: none
-
-    @property
-    def spec(self) -> dnsbl.ZoneSpec:
-        return dnsbl.ZoneSpec(
-            self.zone, self.listed_codes, self.error_codes, self.bitmask
-        )
-
-    def fits(self, subject: str) -> bool:
-        return dnsbl.subject_kind(subject) in self.kinds
+from blcheck.lookups import dnsbl, resolver
+from blcheck.lookups.dnsbl import Answer, Failure, Health, ListSpec, Reading, Verdict
 
 
 @dataclass(frozen=True)
@@ -80,7 +58,7 @@ async def probe(needed: set[tuple[ListSpec, str]], options: Options) -> HealthMa
     health: HealthMap = {(spec.zone, kind): Health.OK for spec, kind in needed}
     for number, (spec, kind) in enumerate(checked):
         positive, negative = answers[2 * number], answers[2 * number + 1]
-        health[(spec.zone, kind)] = dnsbl.judge_probes(positive, negative, spec.spec)
+        health[(spec.zone, kind)] = dnsbl.judge_probes(positive, negative, spec)
     return health
 
 
@@ -104,7 +82,7 @@ async def look_up(
     unhealthy = Answer(failure=Failure.LIST_UNHEALTHY)
     by_index = dict(zip(live, answers, strict=True))
     readings = {
-        i: dnsbl.read_answer(answer, pairs[i][1].spec) for i, answer in by_index.items()
+        i: dnsbl.read_answer(answer, pairs[i][1]) for i, answer in by_index.items()
     }
     listed = [i for i, reading in readings.items() if reading.verdict is Verdict.LISTED]
     # TXT only for listings: it carries the reason and the list's lookup URL.

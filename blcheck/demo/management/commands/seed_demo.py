@@ -3,8 +3,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from blcheck.cases.demo import demo_cases
-from blcheck.monitoring.services.demo import demo_seed
+from blcheck.demo.cases import demo_cases
+from blcheck.demo.history import demo_seed
 
 
 class Command(BaseCommand):

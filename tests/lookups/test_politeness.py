@@ -6,8 +6,8 @@ import uuid
 import pytest
 from django.test import override_settings
 
-from blcheck.monitoring import engine, politeness, resolver
-from blcheck.monitoring.dnsbl import Verdict
+from blcheck.lookups import dnsbl, engine, politeness, resolver
+from blcheck.lookups.dnsbl import Verdict
 
 
 @pytest.fixture
@@ -58,8 +58,8 @@ def test_resolver_paces_a_list_and_still_answers_everything(dns_server, zone):
 
 @pytest.mark.dns
 def test_engine_answers_every_pair_under_a_ceiling(dns_server):
-    slow = engine.ListSpec("good.dnsbl.test", frozenset({"ipv4"}), qps=1)
-    free = engine.ListSpec("second.dnsbl.test", frozenset({"ipv4"}))
+    slow = dnsbl.ListSpec("good.dnsbl.test", frozenset({"ipv4"}), qps=1)
+    free = dnsbl.ListSpec("second.dnsbl.test", frozenset({"ipv4"}))
     limiter = politeness.Limiter({slow.zone: 1}, shared=False)
     pairs = [(f"192.0.2.{i}", spec) for i in range(3) for spec in (slow, free)]
     results, _ = engine.check(pairs, engine.Options(limiter=limiter))
