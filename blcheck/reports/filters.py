@@ -1,11 +1,15 @@
-"""Filters of the history pages: lookups and listing episodes.
+"""The read-only pages' GET filters, all django-filter FilterSets: the
+history's lookups and listing episodes, the dashboard grid, the target page.
 
-Dates are days in TIME_ZONE, both ends included. Without dates a search covers
-the last few days, so the page anyone lands on is cheap. The HTML pages cap the
-span (PAGE_MAX_DAYS); the CSV exports take the same filters without the cap.
+History dates are days in TIME_ZONE, both ends included. Without dates a search
+covers the last few days, so the page anyone lands on is cheap. The HTML pages
+cap the span (PAGE_MAX_DAYS); the CSV exports take the same filters without the
+cap. A value a filter does not offer is named beside its field and filters
+nothing: a bad URL never fails the page.
 """
 
 import ipaddress
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -19,7 +23,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from blcheck.core.paging import CURSOR_PARAM
 from blcheck.monitoring.models import Blocklist, ListingChange, Lookup, Target
+from blcheck.reports.selectors import dashboard
+from blcheck.reports.selectors.dashboard import ERRORING, LISTED, NEVER, Column
+from blcheck.reports.selectors.target import DEFAULT_DAYS, TIMELINE_DAYS
 
 PAGE_MAX_DAYS = 400
 TOO_LONG = "too_long"
@@ -163,7 +171,7 @@ class HistoryFilter(django_filters.FilterSet):
     def query(self) -> QueryDict:
         """The search as a query string, with the dates in effect, no page."""
         query = self.data.copy()
-        query.pop("before", None)
+        query.pop(CURSOR_PARAM, None)
         cleaned = getattr(self.form, "cleaned_data", {})
         for name in ("date_from", "date_to"):
             if cleaned.get(name):
@@ -255,3 +263,116 @@ class EpisodeFilter(HistoryFilter):
 
     def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(ended_at__isnull=value != "cleared")
+
+
+def _cleaned(filterset: django_filters.FilterSet) -> dict[str, Any]:
+    """The values of the fields without errors (none when the form is unbound)."""
+    filterset.form.is_valid()
+    return getattr(filterset.form, "cleaned_data", {})
+
+
+class TargetGridFilter(django_filters.FilterSet):
+    """The dashboard grid: search, tag, state and one list (column). The choices
+    come from rows the view has read already, so the filters add no query of
+    their own. The rows come out in the grid's order, judged on the lists shown.
+    """
+
+    q = django_filters.CharFilter(
+        label=_("Search address or label"), method="filter_search"
+    )
+    tag = django_filters.ChoiceFilter(
+        label=_("Tag"), field_name="tags__name", empty_label=_("All tags")
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("State"),
+        choices=(
+            (LISTED, _("Listed now")),
+            (ERRORING, _("Erroring")),
+            (NEVER, _("Never checked")),
+        ),
+        empty_label=_("All"),
+        method="filter_state",
+    )
+    blocklist = django_filters.ChoiceFilter(
+        label=_("Blocklist"), empty_label=_("All lists"), method="filter_blocklist"
+    )
+
+    class Meta:
+        model = Target
+        fields = ("q", "tag", "state", "blocklist")
+
+    def __init__(
+        self, data: QueryDict, *, tags: Iterable[str], columns: Iterable[Column]
+    ) -> None:
+        super().__init__(data, queryset=dashboard.grid_target_list())
+        self.all_columns = list(columns)
+        self.filters["tag"].extra["choices"] = [(tag, tag) for tag in tags]
+        self.filters["blocklist"].extra["choices"] = [
+            (column.pk, column.name) for column in self.all_columns
+        ]
+
+    @property
+    def columns(self) -> list[Column]:
+        """The lists shown: the one chosen, else every one."""
+        chosen = _cleaned(self).get("blocklist")
+        if not chosen:
+            return self.all_columns
+        return [column for column in self.all_columns if str(column.pk) == chosen]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(value__icontains=value) | Q(label__icontains=value))
+
+    def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return dashboard.grid_in_state(queryset, value, columns=self.columns)
+
+    def filter_blocklist(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # the list narrows the columns (self.columns), not the rows
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        filtered = super().filter_queryset(queryset)
+        return dashboard.grid_order(filtered, columns=self.columns)
+
+
+class TargetPageFilter(django_filters.FilterSet):
+    """The target page: its lookups by verdict and list, and the period of its
+    timeline (`days`, carried by the lookups' form so that filtering keeps it).
+    The lists offered are the page's own, read already: no query of its own.
+    """
+
+    verdict = django_filters.ChoiceFilter(
+        label=_("Verdict"), choices=Lookup.Verdict.choices, empty_label=_("All")
+    )
+    blocklist = django_filters.ChoiceFilter(
+        label=_("Blocklist"), field_name="blocklist_id", empty_label=_("All")
+    )
+    days = django_filters.TypedChoiceFilter(
+        choices=[(days, days) for days in TIMELINE_DAYS],
+        coerce=int,
+        empty_value=None,
+        method="filter_days",
+        widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Lookup
+        fields = ("verdict", "blocklist", "days")
+
+    def __init__(
+        self,
+        data: QueryDict,
+        *,
+        queryset: QuerySet[Lookup],
+        blocklists: Iterable[Blocklist],
+    ) -> None:
+        super().__init__(data, queryset=queryset)
+        self.filters["blocklist"].extra["choices"] = [
+            (blocklist.pk, blocklist.name) for blocklist in blocklists
+        ]
+
+    @property
+    def timeline_days(self) -> int:
+        """The timeline's period: one of TIMELINE_DAYS, else DEFAULT_DAYS."""
+        return _cleaned(self).get("days") or DEFAULT_DAYS
+
+    def filter_days(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset  # the timeline's period (timeline_days), not the lookups'

@@ -124,11 +124,3 @@ AGE_BUCKETS: tuple[tuple[timedelta, timedelta | None], ...] = (
     (timedelta(days=7), timedelta(weeks=4)),
     (timedelta(weeks=4), None),
 )
-
-
-def age_bucket(age: timedelta) -> int:
-    """The index in AGE_BUCKETS of a case this old (a negative age counts as 0)."""
-    for index, (_lower, upper) in enumerate(AGE_BUCKETS):
-        if upper is None or age < upper:
-            return index
-    return len(AGE_BUCKETS) - 1

@@ -35,25 +35,6 @@ def test_hours_are_rounded_to_one_decimal():
     assert stats.hours(None) is None
 
 
-@pytest.mark.parametrize(
-    ("age", "bucket"),
-    [
-        (timedelta(hours=-1), 0),  # opened "in the future": clock skew, youngest
-        (timedelta(0), 0),
-        (timedelta(hours=23, minutes=59), 0),
-        (timedelta(days=1), 1),
-        (timedelta(days=2), 2),
-        (timedelta(days=6, hours=23), 2),
-        (timedelta(days=7), 3),
-        (timedelta(days=27), 3),
-        (timedelta(weeks=4), 4),
-        (timedelta(days=400), 4),
-    ],
-)
-def test_age_falls_in_the_bucket_whose_lower_bound_it_reached(age, bucket):
-    assert stats.age_bucket(age) == bucket
-
-
 def test_age_buckets_cover_all_ages_without_gaps():
     for (_lower, upper), (next_lower, _upper) in zip(
         stats.AGE_BUCKETS, stats.AGE_BUCKETS[1:], strict=False

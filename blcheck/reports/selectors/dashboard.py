@@ -41,7 +41,7 @@ from blcheck.monitoring.models import (
 GRID_PAGE_SIZE = 50
 ACTIVE_RUN = (CheckRun.Status.QUEUED, CheckRun.Status.RUNNING)
 ERROR_LABELS = dict(Lookup.Error.choices)
-# Grid states a row can be filtered by (the form offers them).
+# Grid states a row can be filtered by (TargetGridFilter offers them).
 LISTED, ERRORING, NEVER = "listed", "erroring", "never"
 
 
@@ -66,14 +66,6 @@ class DashboardCounts:
     lists_troubled: int  # unhealthy or erroring, each list once
     cases_open: int
     cases_overdue: int
-
-
-@dataclass(frozen=True)
-class GridFilters:
-    search: str = ""
-    tag: str = ""
-    state: str = ""  # "", LISTED, ERRORING or NEVER
-    blocklist_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -180,35 +172,50 @@ def dashboard_counts(*, columns: list[Column]) -> DashboardCounts:
     )
 
 
-def _grid_targets(columns: list[Column], filters: GridFilters) -> QuerySet[Target]:
-    """Enabled targets matching the filters: listed first, then erroring, then
-    the rest, each by value (what needs a look is on the first page)."""
-    on_lists = Listing.objects.filter(blocklist_id__in=[c.pk for c in columns])
-    listed = on_lists.filter(is_listed=True).values("target_id")
-    erroring = on_lists.filter(~Q(last_error="")).values("target_id")
-    targets = Target.objects.filter(is_enabled=True).annotate(
-        has_listing=Case(When(pk__in=listed, then=1), default=0),
-        has_error=Case(When(pk__in=erroring, then=1), default=0),
-    )
-    if filters.search:
-        targets = targets.filter(
-            Q(value__icontains=filters.search) | Q(label__icontains=filters.search)
-        )
-    if filters.tag:
-        targets = targets.filter(tags__name=filters.tag)
-    if filters.state == LISTED:
-        targets = targets.filter(pk__in=listed)
-    elif filters.state == ERRORING:
-        targets = targets.filter(pk__in=erroring)
-    elif filters.state == NEVER:
+def grid_target_list() -> QuerySet[Target]:
+    """The grid's rows before filters: the enabled targets."""
+    return Target.objects.filter(is_enabled=True)
+
+
+def _on_lists(columns: list[Column]) -> QuerySet[Listing]:
+    return Listing.objects.filter(blocklist_id__in=[c.pk for c in columns])
+
+
+def _listed(columns: list[Column]) -> QuerySet[Listing, Any]:
+    """The ids of targets listed on the lists shown (a subquery)."""
+    return _on_lists(columns).filter(is_listed=True).values("target_id")
+
+
+def _erroring(columns: list[Column]) -> QuerySet[Listing, Any]:
+    """The ids of targets whose latest lookup on a list shown failed."""
+    return _on_lists(columns).filter(~Q(last_error="")).values("target_id")
+
+
+def grid_in_state(
+    targets: QuerySet[Target], state: str, *, columns: list[Column]
+) -> QuerySet[Target]:
+    """The targets LISTED, ERRORING or NEVER (checked) on the lists shown."""
+    if state == LISTED:
+        return targets.filter(pk__in=_listed(columns))
+    if state == ERRORING:
+        return targets.filter(pk__in=_erroring(columns))
+    if state == NEVER:
         # No result on the lists shown, among the targets those lists cover.
-        families = {kind for c in columns for kind in c.kinds}
         fits = Q(pk__in=[])
-        for family in families:
+        for family in {kind for c in columns for kind in c.kinds}:
             fits |= _family_q(family)
-        checked = Exists(on_lists.filter(target=OuterRef("pk")))
-        targets = targets.filter(fits).exclude(checked)
-    return targets.order_by("-has_listing", "-has_error", "value")
+        checked = Exists(_on_lists(columns).filter(target=OuterRef("pk")))
+        return targets.filter(fits).exclude(checked)
+    return targets
+
+
+def grid_order(targets: QuerySet[Target], *, columns: list[Column]) -> QuerySet[Target]:
+    """Listed first, then erroring, then the rest, each by value (what needs a
+    look is on the first page)."""
+    return targets.annotate(
+        has_listing=Case(When(pk__in=_listed(columns), then=1), default=0),
+        has_error=Case(When(pk__in=_erroring(columns), then=1), default=0),
+    ).order_by("-has_listing", "-has_error", "value")
 
 
 def _cell_rows(
@@ -270,20 +277,19 @@ def _cell(
 
 
 def dashboard_grid(
-    *, columns: list[Column], filters: GridFilters, page_number: str | None
+    *, columns: list[Column], targets: QuerySet[Target], page_number: str | None
 ) -> Grid:
-    """A page of targets by the columns: four queries (count, page, cells, cases)."""
-    if filters.blocklist_id is not None:
-        columns = [c for c in columns if c.pk == filters.blocklist_id]
-    paginator = Paginator(_grid_targets(columns, filters), GRID_PAGE_SIZE)
+    """A page of the targets (filtered and ordered by TargetGridFilter) by the
+    columns shown: four queries (count, page, cells, cases)."""
+    paginator = Paginator(targets, GRID_PAGE_SIZE)
     page = paginator.get_page(page_number)
-    targets = list(page.object_list)
-    ids = [t.pk for t in targets]
+    shown = list(page.object_list)
+    ids = [t.pk for t in shown]
     cells = _cell_rows(ids, columns) if ids and columns else {}
     cases = _case_ids(ids, columns) if cells else {}
     rows = [
         GridRow(t, [_cell(t, c, cells.get((t.pk, c.pk)), cases) for c in columns])
-        for t in targets
+        for t in shown
     ]
     return Grid(columns=columns, page=page, rows=rows)
 

@@ -1,23 +1,19 @@
 """Reads for the history pages: lookups and listing episodes.
 
 A page is one query whatever the table holds: newest first, keyset-paged on
-(time, id), never counted. Exports stream tuples from the database in chunks,
-without building model instances.
+(time, id) by blcheck.core.paging, never counted. Exports stream tuples from
+the database in chunks, without building model instances.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from django.db.models import (
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
-    Model,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -30,9 +26,8 @@ from blcheck.monitoring.models import ListingChange, Lookup
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-M = TypeVar("M", bound=Model)
+LOOKUP_TIME = "checked_at"  # what the pages are ordered and paged on
+EPISODE_TIME = "at"
 
 LOOKUP_COLUMNS = (
     "checked_at",
@@ -84,48 +79,6 @@ _EPISODE_VALUES = (
     "reason",
     "case_id",
 )
-
-
-@dataclass(frozen=True)
-class HistoryPage(Generic[M]):
-    """One page of rows, newest first, and the marker of the next older page."""
-
-    rows: list[M]
-    older: str | None
-    is_newest: bool
-
-
-def cursor_encode(at: datetime, pk: int) -> str:
-    """(time, id) as "<microseconds since 1970>_<id>": exact, short, URL-safe."""
-    micros = (at - _EPOCH) // timedelta(microseconds=1)
-    return f"{micros}_{pk}"
-
-
-def cursor_decode(text: str) -> tuple[datetime, int] | None:
-    """The marker's (time, id), or None when it is not one of ours."""
-    micros, _, pk = text.partition("_")
-    try:
-        return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
-    except (ValueError, OverflowError):
-        return None
-
-
-def history_page(
-    queryset: QuerySet[M], *, time_field: str, before: str = "", size: int = PAGE_SIZE
-) -> HistoryPage[M]:
-    """The rows older than the marker: one query, size + 1 rows read."""
-    after = cursor_decode(before) if before else None
-    if after is not None:
-        at, pk = after
-        older = Q(**{f"{time_field}__lt": at}) | Q(**{time_field: at, "pk__lt": pk})
-        queryset = queryset.filter(older)
-    rows = list(queryset.order_by(f"-{time_field}", "-pk")[: size + 1])
-    last = rows[size - 1] if len(rows) > size else None
-    return HistoryPage(
-        rows=rows[:size],
-        older=cursor_encode(getattr(last, time_field), last.pk) if last else None,
-        is_newest=after is None,
-    )
 
 
 def lookup_history() -> QuerySet[Lookup]:

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 from blcheck.core.access import viewer_required
 from blcheck.core.htmx import render_page_or_partial
 from blcheck.monitoring.selectors import tag_list
-from blcheck.reports.forms import GridFilterForm
+from blcheck.reports.filters import TargetGridFilter
 from blcheck.reports.selectors import dashboard as selectors
 
 
@@ -16,13 +16,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The whole page, or (htmx polling) the panels it refreshes in place."""
     columns = selectors.blocklist_columns()
     tags = [tag.name for tag in tag_list()]
-    form = GridFilterForm(request.GET, tags=tags, columns=columns)
+    filtered = TargetGridFilter(request.GET, tags=tags, columns=columns)
     grid = selectors.dashboard_grid(
-        columns=columns, filters=form.filters(), page_number=request.GET.get("page")
+        columns=filtered.columns,
+        targets=filtered.qs,
+        page_number=request.GET.get("page"),
     )
     context = {
         "counts": selectors.dashboard_counts(columns=columns),
-        "form": form,
+        "filter": filtered,
         "grid": grid,
         "changes": selectors.listing_change_latest(),
         "cases": selectors.case_due(),

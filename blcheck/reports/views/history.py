@@ -13,8 +13,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from blcheck.core import export
 from blcheck.core.access import viewer_required
-from blcheck.reports import export
+from blcheck.core.paging import CURSOR_PARAM, KeysetPage, keyset_page
 from blcheck.reports.filters import (
     PAGE_MAX_DAYS,
     EpisodeFilter,
@@ -30,12 +31,9 @@ def lookup_history(request: HttpRequest) -> HttpResponse:
     filtered = LookupFilter(
         request.GET, queryset=selectors.lookup_history(), max_days=PAGE_MAX_DAYS
     )
-    page = None
-    if filtered.is_valid():
-        page = selectors.history_page(
-            filtered.qs, time_field="checked_at", before=request.GET.get("before", "")
-        )
-    return _render(request, "reports/history_lookups.html", filtered, page)
+    return _render(
+        request, "reports/history_lookups.html", filtered, selectors.LOOKUP_TIME
+    )
 
 
 @require_GET
@@ -57,12 +55,9 @@ def episode_history(request: HttpRequest) -> HttpResponse:
     filtered = EpisodeFilter(
         request.GET, queryset=selectors.episode_history(), max_days=PAGE_MAX_DAYS
     )
-    page = None
-    if filtered.is_valid():
-        page = selectors.history_page(
-            filtered.qs, time_field="at", before=request.GET.get("before", "")
-        )
-    return _render(request, "reports/history_episodes.html", filtered, page)
+    return _render(
+        request, "reports/history_episodes.html", filtered, selectors.EPISODE_TIME
+    )
 
 
 @require_GET
@@ -79,11 +74,18 @@ def episode_history_csv(request: HttpRequest) -> HttpResponseBase:
 
 
 def _render(
-    request: HttpRequest,
-    template: str,
-    filtered: HistoryFilter,
-    page: selectors.HistoryPage[Any] | None,
+    request: HttpRequest, template: str, filtered: HistoryFilter, time_field: str
 ) -> HttpResponse:
+    """The page of rows the filters select, newest first; none while the
+    filters are refused (the form says why)."""
+    page: KeysetPage[Any] | None = None
+    if filtered.is_valid():
+        page = keyset_page(
+            filtered.qs,
+            time_field=time_field,
+            cursor=request.GET.get(CURSOR_PARAM, ""),
+            size=selectors.PAGE_SIZE,
+        )
     cleaned = getattr(filtered.form, "cleaned_data", {})
     context = {
         "filter": filtered,

@@ -2,7 +2,8 @@
 
 Each report page shows a chart and a table of the same numbers (the table is
 the accessible source), takes a period of whole months in a GET form, prints
-cleanly, and gives its table as CSV with ?format=csv.
+cleanly, and gives its table as CSV beside it: reports/<name>.csv next to
+reports/<name>/, with the same query string.
 """
 
 from datetime import date
@@ -10,14 +11,16 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from blcheck.core import export
 from blcheck.core.access import viewer_required
 from blcheck.core.htmx import render_page_or_partial
-from blcheck.reports import export, stats
+from blcheck.reports import stats
 from blcheck.reports.forms import CUSTOM, DEFAULT_MONTHS, PeriodForm
 from blcheck.reports.selectors import reports as selectors
 from blcheck.reports.selectors import reports_cases, reports_listings
@@ -47,19 +50,16 @@ def _period(request: HttpRequest) -> tuple[PeriodForm, Period]:
 
 
 def _render(request: HttpRequest, name: str, context: dict[str, Any]) -> HttpResponse:
-    csv_query = request.GET.copy()
-    csv_query["format"] = "csv"
-    context["csv_query"] = csv_query.urlencode()
+    """The report's page, linking to its CSV with the same query string."""
+    csv_url = reverse(f"reports:report-{name.replace('_', '-')}-csv")
+    query = request.GET.urlencode()
+    context["csv_url"] = f"{csv_url}?{query}" if query else csv_url
     return render_page_or_partial(
         request,
         f"reports/report_{name}.html",
         f"reports/partials/report_{name}.html",
         context,
     )
-
-
-def _wants_csv(request: HttpRequest) -> bool:
-    return request.GET.get("format") == "csv"
 
 
 def _csv_name(name: str, period: Period) -> str:
@@ -108,11 +108,6 @@ def listings_per_month(request: HttpRequest) -> HttpResponse:
     form, period = _period(request)
     data = reports_listings.episode_monthly_counts(period=period)
     months = [_month(month) for month in data.months]
-    if _wants_csv(request):
-        rows = [[row.name, *row.counts, row.total] for row in data.rows]
-        rows.append([_("Total"), *data.totals, data.total])
-        header = [_("List"), *months, _("Total")]
-        return _csv(_csv_name("listings-per-month", period), header, rows)
     chart = _chart(
         months,
         [{"label": row.name, "data": row.counts} for row in data.rows],
@@ -120,6 +115,17 @@ def listings_per_month(request: HttpRequest) -> HttpResponse:
     )
     context = {"form": form, "period": period, "data": data, "chart": chart}
     return _render(request, "listings_per_month", context)
+
+
+@require_GET
+@viewer_required
+def listings_per_month_csv(request: HttpRequest) -> HttpResponse:
+    _form, period = _period(request)
+    data = reports_listings.episode_monthly_counts(period=period)
+    header = [_("List"), *(_month(month) for month in data.months), _("Total")]
+    rows = [[row.name, *row.counts, row.total] for row in data.rows]
+    rows.append([_("Total"), *data.totals, data.total])
+    return _csv(_csv_name("listings-per-month", period), header, rows)
 
 
 def _delist_chart(rows: list[Any], attribute: str, median: str, worst: str) -> Any:
@@ -142,7 +148,33 @@ def _delist_chart(rows: list[Any], attribute: str, median: str, worst: str) -> A
     )
 
 
-def _delist_csv(period: Period, rows: list[Any]) -> HttpResponse:
+@require_GET
+@viewer_required
+def time_to_delist(request: HttpRequest) -> HttpResponse:
+    form, period = _period(request)
+    rows = reports_listings.blocklist_delist_times(period=period, now=timezone.now())
+    context = {
+        "form": form,
+        "period": period,
+        "rows": rows,
+        "episode_chart": _delist_chart(
+            rows, "episodes", _("Median episode"), _("Worst episode")
+        ),
+        "request_chart": _delist_chart(
+            rows,
+            "requests",
+            _("Median request to removal"),
+            _("Worst request to removal"),
+        ),
+    }
+    return _render(request, "time_to_delist", context)
+
+
+@require_GET
+@viewer_required
+def time_to_delist_csv(request: HttpRequest) -> HttpResponse:
+    _form, period = _period(request)
+    rows = reports_listings.blocklist_delist_times(period=period, now=timezone.now())
     header = [
         _("List"),
         _("Episodes ended"),
@@ -175,39 +207,10 @@ def _delist_csv(period: Period, rows: list[Any]) -> HttpResponse:
 
 @require_GET
 @viewer_required
-def time_to_delist(request: HttpRequest) -> HttpResponse:
-    form, period = _period(request)
-    rows = reports_listings.blocklist_delist_times(period=period, now=timezone.now())
-    if _wants_csv(request):
-        return _delist_csv(period, rows)
-    context = {
-        "form": form,
-        "period": period,
-        "rows": rows,
-        "episode_chart": _delist_chart(
-            rows, "episodes", _("Median episode"), _("Worst episode")
-        ),
-        "request_chart": _delist_chart(
-            rows,
-            "requests",
-            _("Median request to removal"),
-            _("Worst request to removal"),
-        ),
-    }
-    return _render(request, "time_to_delist", context)
-
-
-@require_GET
-@viewer_required
 def case_ageing(request: HttpRequest) -> HttpResponse:
     """A snapshot of now: it has no period (a period would hide the oldest)."""
     now = timezone.now()
     data = reports_cases.case_ageing(now=now)
-    if _wants_csv(request):
-        header = [_("Status"), *AGE_LABELS, _("Total"), _("Overdue")]
-        rows = [[r.label, *r.counts, r.total, r.overdue] for r in data.by_status]
-        rows.append([_("Total"), *data.counts, data.total, data.overdue])
-        return _csv(f"case-ageing-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
     chart = _chart(
         list(AGE_LABELS),
         [{"label": row.label, "data": row.counts} for row in data.by_status],
@@ -219,21 +222,19 @@ def case_ageing(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @viewer_required
+def case_ageing_csv(request: HttpRequest) -> HttpResponse:
+    data = reports_cases.case_ageing(now=timezone.now())
+    header = [_("Status"), *AGE_LABELS, _("Total"), _("Overdue")]
+    rows = [[r.label, *r.counts, r.total, r.overdue] for r in data.by_status]
+    rows.append([_("Total"), *data.counts, data.total, data.overdue])
+    return _csv(f"case-ageing-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
+
+
+@require_GET
+@viewer_required
 def repeat_listings(request: HttpRequest) -> HttpResponse:
     form, period = _period(request)
     rows = reports_listings.address_repeats(period=period)
-    if _wants_csv(request):
-        header = [_("Address or domain"), _("Episodes"), _("Lists"), _("Last listed")]
-        lines = [
-            [
-                row.subject,
-                row.episodes,
-                ", ".join(row.lists),
-                timezone.localtime(row.last_listed_at).isoformat(timespec="minutes"),
-            ]
-            for row in rows
-        ]
-        return _csv(_csv_name("repeat-listings", period), header, lines)
     chart = _chart(
         [row.subject for row in rows],
         [{"label": _("Episodes"), "data": [row.episodes for row in rows]}],
@@ -241,6 +242,23 @@ def repeat_listings(request: HttpRequest) -> HttpResponse:
     )
     context = {"form": form, "period": period, "rows": rows, "chart": chart}
     return _render(request, "repeat_listings", context)
+
+
+@require_GET
+@viewer_required
+def repeat_listings_csv(request: HttpRequest) -> HttpResponse:
+    _form, period = _period(request)
+    header = [_("Address or domain"), _("Episodes"), _("Lists"), _("Last listed")]
+    lines = [
+        [
+            row.subject,
+            row.episodes,
+            ", ".join(row.lists),
+            timezone.localtime(row.last_listed_at).isoformat(timespec="minutes"),
+        ]
+        for row in reports_listings.address_repeats(period=period)
+    ]
+    return _csv(_csv_name("repeat-listings", period), header, lines)
 
 
 WORKLOAD_COLUMNS = (
@@ -257,18 +275,6 @@ WORKLOAD_COLUMNS = (
 def cases_per_person(request: HttpRequest) -> HttpResponse:
     form, period = _period(request)
     rows = reports_cases.case_workload(period=period)
-    if _wants_csv(request):
-        header = [_("Staff member"), *(label for _key, label in WORKLOAD_COLUMNS)]
-        header.append(_("Median opened to verified (hours)"))
-        lines = [
-            [
-                row.name,
-                *(getattr(row, key) for key, _label in WORKLOAD_COLUMNS),
-                stats.hours(row.to_verify.median),
-            ]
-            for row in rows
-        ]
-        return _csv(_csv_name("cases-per-person", period), header, lines)
     chart = _chart(
         [row.name for row in rows],
         [
@@ -287,3 +293,20 @@ def cases_per_person(request: HttpRequest) -> HttpResponse:
         "chart": chart,
     }
     return _render(request, "cases_per_person", context)
+
+
+@require_GET
+@viewer_required
+def cases_per_person_csv(request: HttpRequest) -> HttpResponse:
+    _form, period = _period(request)
+    header = [_("Staff member"), *(label for _key, label in WORKLOAD_COLUMNS)]
+    header.append(_("Median opened to verified (hours)"))
+    lines = [
+        [
+            row.name,
+            *(getattr(row, key) for key, _label in WORKLOAD_COLUMNS),
+            stats.hours(row.to_verify.median),
+        ]
+        for row in reports_cases.case_workload(period=period)
+    ]
+    return _csv(_csv_name("cases-per-person", period), header, lines)

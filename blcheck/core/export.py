@@ -1,8 +1,10 @@
-"""CSV files of the history and the reports: one format for both.
+"""The one CSV writer: every download (the history, the reports' tables) goes
+through it, so every file has the same format.
 
 UTF-8 with a BOM (so that Excel, Japanese Windows included, reads it), times
 in ISO 8601 in TIME_ZONE, and cells that a spreadsheet would run as a formula
-made plain text.
+made plain text. A page's CSV lives beside it: <page>.csv next to <page>/,
+with the page's own query string.
 """
 
 import csv
