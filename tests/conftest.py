@@ -7,11 +7,13 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.test import Client, override_settings
 
 from blcheck.celery import app as celery_app
 from blcheck.core.access import IT_STAFF, MANAGERS
-from blcheck.monitoring.models import Blocklist
+from blcheck.monitoring.models import Blocklist, Target
+from tests.support.cases import IP, REVERSED, barracuda_list
 from tests.support.dnsserver import Behaviour, DNSServer, Zone
 from tests.support.redis import embedded_redis, wait_for_redis
 
@@ -137,6 +139,35 @@ def test_blocklists(db: None) -> list[Blocklist]:
 
 
 @pytest.fixture
+def barracuda(db: None) -> Blocklist:
+    """Barracuda Reputation as a row only (b.barracudacentral.org, the zone its
+    bounces name): for pages and the bounce intake, nothing asks DNS."""
+    return barracuda_list("b.barracudacentral.org")
+
+
+@pytest.fixture
+def barracuda_zone(dns_server: DNSServer) -> Zone:
+    """Barracuda on the test DNS server: 192.0.2.66 listed, with the TXT record
+    that points to its lookup page. zone.a.pop(REVERSED) is Barracuda delisting."""
+    return dns_server.add_zone(
+        Zone(
+            "b.barracuda.test",
+            a={**RFC5782, REVERSED: ["127.0.0.2"]},
+            txt={
+                REVERSED: [f"http://www.barracudanetworks.com/reputation/?r=1&ip={IP}"]
+            },
+        )
+    )
+
+
+@pytest.fixture
+def barracuda_on_dns(barracuda_zone: Zone, db: None) -> Blocklist:
+    """Barracuda Reputation answering on barracuda_zone, the only list enabled."""
+    Blocklist.objects.update(is_enabled=False)
+    return barracuda_list(barracuda_zone.name)
+
+
+@pytest.fixture
 def client() -> Client:
     """A browser that prefers English; Japanese tests send Accept-Language: ja."""
     return Client(HTTP_ACCEPT_LANGUAGE="en")
@@ -164,8 +195,71 @@ def outsider(db: None) -> User:
     return _persona("outsider", None)
 
 
+@pytest.fixture
+def english_site(settings: Any) -> None:
+    """blcheck writes its own case history in the site language; tests that read
+    it in English ask for this (tests/cases and tests/reports, every test)."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def demo(db: None, settings: Any) -> None:
+    """The main pages filled as seed_demo fills them (a dozen targets)."""
+    settings.DEBUG = True  # the test runner turns it off; seed_demo wants it on
+    call_command(
+        "seed_demo", "--targets", "12", "--lists", "8", "--days", "40", "--seed", "4"
+    )
+    settings.DEBUG = False
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's session keeps an event loop running in
     the main thread until the session ends, and nothing else should run beside it."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# --- The read-only pages (tests/reports) ----------------------------------------
+
+
+@pytest.fixture
+def reader(client: Client, manager: User) -> Client:
+    """A manager's browser, logged in: reads every page, changes nothing."""
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def tokyo(settings: Any) -> None:
+    """The site in Japan: days, months and CSV times are read in Asia/Tokyo."""
+    settings.TIME_ZONE = "Asia/Tokyo"
+
+
+def _only(names: tuple[str, ...]) -> list[Blocklist]:
+    from tests.factories import BlocklistFactory
+
+    return [
+        BlocklistFactory.create(zone=f"{n.lower()}.dnsbl.test", name=n) for n in names
+    ]
+
+
+@pytest.fixture
+def two_lists(db: None) -> list[Blocklist]:
+    """Alpha and Bravo (alpha.dnsbl.test, bravo.dnsbl.test, IPv4), the only
+    enabled lists: the catalog's are switched off."""
+    Blocklist.objects.update(is_enabled=False)
+    return _only(("Alpha", "Bravo"))
+
+
+@pytest.fixture
+def four_lists(two_lists: list[Blocklist]) -> list[Blocklist]:
+    """Alpha, Bravo, Charlie and Delta, the only enabled lists."""
+    return [*two_lists, *_only(("Charlie", "Delta"))]
+
+
+@pytest.fixture
+def ipv4_target(db: None) -> Target:
+    """One monitored address, 192.0.2.66."""
+    from tests.factories import TargetFactory
+
+    return TargetFactory.create(value=LISTED_IP)

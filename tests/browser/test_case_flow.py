@@ -14,16 +14,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone, translation
-from django.utils.text import capfirst
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from blcheck.cases.models import CaseEvent
 from blcheck.cases.tasks import verify_requested_cases
-from blcheck.monitoring.models import Blocklist, Target
-from tests.browser.test_check_flow import check_now, log_in, press_on
-from tests.core.test_i18n_pages import _data_values, _english_left
-from tests.support.dnsserver import Zone
+from blcheck.monitoring.models import Target
+from tests.support.browser import Speaker, check_now, log_in, press_on, wait_until
+from tests.support.cases import BBR, IP, REMOVAL_PAGE, REVERSED
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,54 +29,6 @@ pytestmark = [
     pytest.mark.dns,
     pytest.mark.django_db(transaction=True),
 ]
-
-IP = "192.0.2.66"
-REVERSED = "66.2.0.192"
-BBR = "BBR21586894740-10107-515"
-
-
-@pytest.fixture
-def barracuda(dns_server):
-    zone = dns_server.add_zone(
-        Zone(
-            "b.barracuda.test",
-            a={"2.0.0.127": ["127.0.0.2"], REVERSED: ["127.0.0.2"]},
-            txt={
-                REVERSED: [f"http://www.barracudanetworks.com/reputation/?r=1&ip={IP}"]
-            },
-        )
-    )
-    Blocklist.objects.update(is_enabled=False)
-    Blocklist.objects.create(
-        zone="b.barracuda.test",
-        name="Barracuda Reputation",
-        delist_method="form",
-        delist_url="https://www.barracudacentral.org/rbl/removal-request",
-        removal_hours=48,
-        reevaluation_days=30,
-        reference_pattern="^BBR[0-9-]+$",
-    )
-    return zone
-
-
-class Speaker:
-    """The story's words in one language, as the catalogue has them."""
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-
-    def __call__(self, msgid: str, **values: str) -> str:
-        with translation.override(self.language):
-            text = translation.gettext(msgid)
-        return text % values if values else text
-
-    def field(self, verbose_name: str) -> str:
-        """A model field's label as forms show it (capitalised first letter)."""
-        return capfirst(self(verbose_name))
-
-    def check_page(self, page: Page) -> None:
-        if self.language != "en":
-            assert _english_left(page.content(), _data_values()) == [], page.url
 
 
 def status(page: Page):
@@ -91,18 +41,24 @@ def beat_tick(page: Page, at) -> None:
     checked = CaseEvent.objects.filter(kind="checked").count()
     with time_machine.travel(at, tick=False):
         verify_requested_cases.delay()
-        for _ in range(150):
-            if CaseEvent.objects.filter(kind="checked").count() > checked:
-                break
-            page.wait_for_timeout(100)
-        else:
-            raise AssertionError("the worker did not check the case")
+        wait_until(
+            page,
+            lambda: CaseEvent.objects.filter(kind="checked").count() > checked,
+            "the worker did not check the case",
+        )
     page.reload()
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_the_barracuda_story(
-    page: Page, live_server, celery_worker, barracuda, it_staff, settings, language
+    page: Page,
+    live_server,
+    celery_worker,
+    barracuda_zone,
+    barracuda_on_dns,
+    it_staff,
+    settings,
+    language,
 ):
     t = Speaker(language)
     settings.SESSION_COOKIE_AGE = 90 * 24 * 3600  # the story spans a month
@@ -136,9 +92,7 @@ def test_the_barracuda_story(
     removal = page.get_by_role(
         "link", name=t("Open %(name)s's removal page", name="Barracuda Reputation")
     )
-    expect(removal).to_have_attribute(
-        "href", "https://www.barracudacentral.org/rbl/removal-request"
-    )
+    expect(removal).to_have_attribute("href", REMOVAL_PAGE)
     t.check_page(page)
 
     # They fill Barracuda's form elsewhere and record what they did.
@@ -157,7 +111,7 @@ def test_the_barracuda_story(
     now = timezone.now()
     beat_tick(page, now + timedelta(hours=1))
     expect(status(page)).to_have_text(t("Removal requested"))
-    barracuda.a.pop(REVERSED)
+    barracuda_zone.a.pop(REVERSED)
     beat_tick(page, now + timedelta(hours=20))
     # One clean answer is not enough.
     expect(status(page)).to_have_text(t("Removal requested"))

@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from blcheck.monitoring.models import CheckRun
 from tests.conftest import LISTED_IP
+from tests.support.browser import check_now, log_in, press_on
 
 pytestmark = [
     pytest.mark.browser,
@@ -14,40 +14,6 @@ pytestmark = [
     pytest.mark.dns,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def press_on(page: Page, locator) -> None:
-    locator.focus()
-    page.keyboard.press("Enter")
-
-
-def check_now(page: Page, button: str = "Check now") -> None:
-    """Press "Check now" and read the page once the worker has finished.
-
-    The page shows a running check's progress (htmx swaps in its answers) and
-    a finished one's summary; which one the first load meets depends on how
-    fast the worker is, so the tests read the page once the run is over."""
-    press_on(page, page.get_by_role("button", name=button))
-    # The post's redirect has landed once the page shows the run.
-    expect(page.locator(".run-status")).to_be_visible(timeout=15_000)
-    for _ in range(150):
-        if not CheckRun.objects.filter(status__in=["queued", "running"]).exists():
-            break
-        page.wait_for_timeout(100)
-    else:
-        raise AssertionError("the check did not finish")
-    page.reload()
-
-
-def log_in(page: Page, base_url: str, username: str, label: str = "Username") -> None:
-    page.goto(base_url + "/targets/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/targets/"))
-    expect(page.get_by_label(label)).to_be_focused()  # autofocus: type at once
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type("pw-" + username)
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/targets/$"))
 
 
 def test_it_staff_checks_a_new_target_and_sees_each_verdict(

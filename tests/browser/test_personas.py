@@ -8,23 +8,20 @@ reports, and finds nothing to change anywhere.
 import re
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from blcheck.cases.models import DelistingCase
-from blcheck.monitoring.models import Blocklist, ListingChange
-from tests.browser.test_case_flow import Speaker
-from tests.browser.test_check_flow import log_in, press_on
+from blcheck.monitoring.models import ListingChange
 from tests.factories import ListingChangeFactory, ListingFactory, TargetFactory
+from tests.support.browser import Speaker, log_in, press_on
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_staff_open_a_case_from_the_dashboard(page: Page, live_server, it_staff):
-    barracuda = Blocklist.objects.create(
-        zone="b.barracuda.test", name="Barracuda Reputation", delist_method="form"
-    )
+def test_it_staff_open_a_case_from_the_dashboard(
+    page: Page, live_server, it_staff, barracuda
+):
     listed = ListingFactory(
         target=TargetFactory(value="192.0.2.66", label="outbound MX 1"),
         blocklist=barracuda,
@@ -56,15 +53,6 @@ def test_it_staff_open_a_case_from_the_dashboard(page: Page, live_server, it_sta
     )
     press_on(page, page.get_by_role("link", name="Dashboard"))
     expect(grid.get_by_role("link", name=f"Case #{case.pk}")).to_be_visible()
-
-
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command(
-        "seed_demo", "--targets", "12", "--lists", "6", "--days", "40", "--seed", "4"
-    )
-    settings.DEBUG = False
 
 
 def test_manager_reads_history_and_reports_in_japanese(

@@ -2,6 +2,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _english_site(settings):
-    # blcheck writes its own case history in the site language; these read English.
-    settings.LANGUAGE_CODE = "en"
+def _english_site(english_site: None) -> None:
+    """Every test here reads case history in English (tests/conftest.py)."""

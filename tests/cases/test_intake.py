@@ -10,26 +10,17 @@ from django.conf import settings
 from django.urls import reverse
 
 from blcheck.cases.models import DelistingCase
-from blcheck.monitoring.models import Blocklist, Target
+from blcheck.monitoring.models import Target
 from tests.factories import TargetFactory
+from tests.support.bounces import BARRACUDA_REPLY, BOUNCE_FIELDS
+from tests.support.html import parse
 
 BARRACUDA_BOUNCE = (
     "From: MAILER-DAEMON@mx.example.org\n"
     "Subject: Undelivered Mail Returned to Sender\n\n"
-    "<kijitora@example.jp>: host mx.example.jp[198.51.100.7] said: 554 Service "
-    "unavailable; Client host [mx.example.net] blocked using Barracuda Reputation; "
-    "http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.66 (in reply to RCPT "
-    "TO command)\n"
+    "<kijitora@example.jp>: host mx.example.jp[198.51.100.7] said: "
+    f"{BARRACUDA_REPLY} (in reply to RCPT TO command)\n"
 )
-KEYS = [
-    "category",
-    "smtp_code",
-    "enhanced_code",
-    "blocked_ip",
-    "blocklist",
-    "lookup_url",
-    "recipient",
-]
 
 
 def run(*args, stdin=b""):
@@ -45,7 +36,7 @@ def run(*args, stdin=b""):
 def test_json_has_exactly_the_contract_keys():
     result = run("-", "--format", "json", stdin=BARRACUDA_BOUNCE.encode())
     report = json.loads(result.stdout)
-    assert result.returncode == 0 and list(report) == KEYS
+    assert result.returncode == 0 and list(report) == list(BOUNCE_FIELDS)
     assert (
         report["category"],
         report["smtp_code"],
@@ -81,30 +72,37 @@ def test_unreadable_path_exits_2():
     assert result.returncode == 2 and b"cannot read" in result.stderr
 
 
-@pytest.fixture
-def barracuda(db):
-    return Blocklist.objects.create(
-        zone="b.barracudacentral.org", name="Barracuda Reputation", delist_method="form"
-    )
+def intake(client, **data):
+    """Paste (text=...) or upload (eml=...) a bounce on the intake page."""
+    return client.post(reverse("cases:bounce-intake"), data)
+
+
+def open_from_intake(client, blocklist, follow=False, **fields):
+    """Press "open the case" for 192.0.2.66 on the page that read the bounce."""
+    data = {
+        "action": "open",
+        "blocklist": blocklist.pk,
+        "address": "192.0.2.66",
+        "bounce_text": BARRACUDA_BOUNCE,
+        **fields,
+    }
+    return client.post(reverse("cases:bounce-intake"), data, follow=follow)
 
 
 @pytest.mark.django_db
 def test_pasting_the_barracuda_bounce_opens_its_case(client, it_staff, barracuda):
     client.force_login(it_staff)
-    page = client.post(reverse("cases:bounce-intake"), {"text": BARRACUDA_BOUNCE})
-    body = page.content.decode()
-    assert page.status_code == 200
-    assert "<mark" in body and "b.barracudacentral.org" in body
-    assert "Add the address and open the case" in body  # 192.0.2.66 is unknown
-    response = client.post(
-        reverse("cases:bounce-intake"),
-        {
-            "action": "open",
-            "blocklist": barracuda.pk,
-            "address": "192.0.2.66",
-            "lookup_url": "http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.66",
-            "bounce_text": BARRACUDA_BOUNCE,
-        },
+    response = intake(client, text=BARRACUDA_BOUNCE)
+    assert response.status_code == 200
+    page = parse(response.content)
+    assert page.find_all("mark")  # the fields read, marked in the bounce
+    assert "b.barracudacentral.org" in page.text
+    # 192.0.2.66 is unknown: the button adds it, then opens the case.
+    assert page.find_all("button", text="Add the address and open the case")
+    response = open_from_intake(
+        client,
+        barracuda,
+        lookup_url="http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.66",
     )
     case = DelistingCase.objects.get()
     assert response["Location"] == reverse("cases:case-detail", args=[case.pk])
@@ -124,17 +122,9 @@ def test_an_address_inside_a_monitored_range_uses_that_target(
 ):
     pool = TargetFactory(value="192.0.2.64/28", kind="range")
     client.force_login(it_staff)
-    page = client.post(reverse("cases:bounce-intake"), {"text": BARRACUDA_BOUNCE})
+    page = intake(client, text=BARRACUDA_BOUNCE)
     assert "is monitored" in page.content.decode()
-    client.post(
-        reverse("cases:bounce-intake"),
-        {
-            "action": "open",
-            "blocklist": barracuda.pk,
-            "address": "192.0.2.66",
-            "bounce_text": BARRACUDA_BOUNCE,
-        },
-    )
+    open_from_intake(client, barracuda)
     assert DelistingCase.objects.get().target == pool
 
 
@@ -143,7 +133,7 @@ def test_an_eml_upload_is_read(client, it_staff, barracuda):
     client.force_login(it_staff)
     upload = io.BytesIO(BARRACUDA_BOUNCE.encode())
     upload.name = "bounce.eml"
-    page = client.post(reverse("cases:bounce-intake"), {"eml": upload})
+    page = intake(client, eml=upload)
     assert "192.0.2.66" in page.content.decode()
 
 
@@ -152,17 +142,10 @@ def test_oversized_input_is_refused_and_nothing_stored(client, it_staff, barracu
     client.force_login(it_staff)
     upload = io.BytesIO(b"x" * (1024 * 1024 + 10))
     upload.name = "big.eml"
-    page = client.post(reverse("cases:bounce-intake"), {"eml": upload})
+    page = intake(client, eml=upload)
     assert page.status_code == 422 and "larger than 1 MiB" in page.content.decode()
-    too_long = client.post(
-        reverse("cases:bounce-intake"),
-        {
-            "action": "open",
-            "blocklist": barracuda.pk,
-            "address": "192.0.2.66",
-            "bounce_text": "x" * (1024 * 1024 + 10),
-        },
-        follow=True,
+    too_long = open_from_intake(
+        client, barracuda, follow=True, bounce_text="x" * (1024 * 1024 + 10)
     )
     assert "open the case by hand" in too_long.content.decode()
     assert not DelistingCase.objects.exists() and not Target.objects.exists()
@@ -171,19 +154,11 @@ def test_oversized_input_is_refused_and_nothing_stored(client, it_staff, barracu
 @pytest.mark.django_db
 def test_a_forged_open_with_a_bad_address_opens_nothing(client, it_staff, barracuda):
     client.force_login(it_staff)
-    client.post(
-        reverse("cases:bounce-intake"),
-        {
-            "action": "open",
-            "blocklist": barracuda.pk,
-            "address": "not-an-ip",
-            "bounce_text": "x",
-        },
-    )
+    open_from_intake(client, barracuda, address="not-an-ip", bounce_text="x")
     assert not DelistingCase.objects.exists()
 
 
 @pytest.mark.django_db
 def test_manager_cannot_use_the_intake(client, manager):
     client.force_login(manager)
-    assert client.post(reverse("cases:bounce-intake"), {"text": "x"}).status_code == 403
+    assert intake(client, text="x").status_code == 403

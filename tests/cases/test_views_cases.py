@@ -5,34 +5,17 @@ from django.urls import reverse
 
 from blcheck.cases import services
 from blcheck.cases.models import CaseEvent, DelistingCase
-from blcheck.monitoring.models import Blocklist
 from tests.factories import TargetFactory
+from tests.support.cases import BBR, REMOVAL_PAGE, open_case
+from tests.support.html import parse
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def barracuda():
-    return Blocklist.objects.create(
-        zone="b.barracudacentral.org",
-        name="Barracuda Reputation",
-        delist_method="form",
-        delist_url="https://www.barracudacentral.org/rbl/removal-request",
-        removal_hours=48,
-        reevaluation_days=30,
-        reference_pattern="^BBR[0-9-]+$",
-    )
-
-
-@pytest.fixture
 def case(barracuda, it_staff):
-    case, _ = services.case_open(
-        target=TargetFactory(value="192.0.2.66"),
-        blocklist=barracuda,
-        subject="192.0.2.66",
-        by=it_staff,
-    )
-    return case
+    """192.0.2.66's case on Barracuda, just opened."""
+    return open_case(barracuda, it_staff)
 
 
 def test_it_staff_open_a_case_from_the_target_page(client, it_staff, barracuda):
@@ -66,7 +49,7 @@ def test_a_range_case_names_the_address(client, it_staff, barracuda):
 def test_detail_offers_the_lists_removal_page_and_policy(client, manager, case):
     client.force_login(manager)
     page = client.get(reverse("cases:case-detail", args=[case.pk])).content.decode()
-    assert "https://www.barracudacentral.org/rbl/removal-request" in page
+    assert parse(page).find("a", href=REMOVAL_PAGE)
     assert "up to 48 hours" in page and "30 days after removal" in page
     assert "Record the removal request" not in page  # managers only read
 
@@ -89,7 +72,7 @@ def test_request_is_recorded_with_contact_and_text(client, it_staff, case):
         reverse("cases:case-mark-requested", args=[case.pk]),
         {
             "method": "form",
-            "reference": "BBR21586894740-10107-515",
+            "reference": BBR,
             "contact_email": "postmaster@example.com",
             "contact_phone": "+81 3 1234 5678",
             "request_text": "Our MX was compromised; fixed on 2026-11-27.",
@@ -146,12 +129,7 @@ def test_manager_cannot_open_a_case(client, manager, barracuda):
 
 
 def test_case_list_filters(client, manager, case, barracuda, it_staff):
-    other, _ = services.case_open(
-        target=TargetFactory(value="192.0.2.67"),
-        blocklist=barracuda,
-        subject="192.0.2.67",
-        by=it_staff,
-    )
+    other = open_case(barracuda, it_staff, "192.0.2.67")
     services.case_mark_requested(case=other, by=it_staff, method="form")
     client.force_login(manager)
     page = client.get(reverse("cases:case-list")).content.decode()

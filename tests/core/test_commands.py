@@ -1,7 +1,6 @@
 """Start-up commands that `make run` and the web container call."""
 
 import ipaddress
-import socket
 
 import pytest
 from django.conf import settings
@@ -9,8 +8,9 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from blcheck.monitoring.catalog import read_catalog
+from blcheck.lookups.catalog import read_catalog
 from blcheck.monitoring.models import Blocklist
+from tests.support.ports import taken_port
 
 pytestmark = pytest.mark.django_db
 
@@ -102,14 +102,11 @@ def test_catalog_entries_are_well_formed():
 
 
 def test_check_ports_names_the_taken_port():
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        with pytest.raises(
-            CommandError, match=f"127.0.0.1:{port}, which another program"
-        ):
-            call_command("check_ports", "--web", str(port))
+    with (
+        taken_port() as port,
+        pytest.raises(CommandError, match=f"127.0.0.1:{port}, which another program"),
+    ):
+        call_command("check_ports", "--web", str(port))
 
 
 def test_models_and_migrations_agree():

@@ -7,7 +7,6 @@ Runs on a throw-away data folder and free ports, with the embedded Redis
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -17,13 +16,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.support.html import parse
+from tests.support.ports import free_port, taken_port
+
 pytestmark = pytest.mark.worker
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def processes_with(marker: str) -> list[int]:
@@ -103,7 +99,7 @@ def test_make_run_serves_and_ctrl_c_leaves_nothing(run_env):
         process = start(run_env, port)
         wait_healthy(process, port)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as r:
-            assert r.status == 200 and b"<title>" in r.read()
+            assert r.status == 200 and parse(r.read()).find("title").text
         output = ctrl_c(process)
         assert "Traceback" not in output, output
         deadline = time.monotonic() + 10
@@ -116,10 +112,7 @@ def test_make_run_serves_and_ctrl_c_leaves_nothing(run_env):
 
 
 def test_taken_port_gives_a_clear_message(run_env):
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
+    with taken_port() as port:
         result = subprocess.run(
             ["make", "run", f"PORT={port}"],
             cwd=settings.BASE_DIR,

@@ -9,17 +9,19 @@ import pytest
 from django.conf import settings
 
 
-def start_django(tmp_path, **env):
+def fresh_env(tmp_path, **env):
+    """This environment without our settings (BLCHECK_*, DEBUG), then env's."""
     base = {
         k: v for k, v in os.environ.items() if not k.startswith(("BLCHECK_", "DEBUG"))
     }
-    base.update(
-        BLCHECK_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="blcheck.settings", **env
-    )
+    return {**base, "BLCHECK_DATA_DIR": str(tmp_path), **env}
+
+
+def start_django(tmp_path, **env):
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=settings.BASE_DIR,
-        env=base,
+        env=fresh_env(tmp_path, DJANGO_SETTINGS_MODULE="blcheck.settings", **env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -73,11 +75,8 @@ def test_development_generates_and_keeps_a_private_secret_key(tmp_path):
 def test_deploy_check_with_production_values_warns_only_of_what_the_readme_explains(
     tmp_path,
 ):
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("BLCHECK_", "DEBUG"))
-    }
-    env.update(
-        BLCHECK_DATA_DIR=str(tmp_path),
+    env = fresh_env(
+        tmp_path,
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="blcheck.example.com",
