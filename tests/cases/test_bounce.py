@@ -7,22 +7,10 @@ from pathlib import Path
 import pytest
 
 from blcheck.cases.bounce import MAX_BYTES, BounceTooLarge, parse_bounce
+from tests.support.bounces import BARRACUDA_REPLY, BOUNCE_FIELDS
 
 # Real bounces and their hand-written labels (provenance and licences: SOURCE.md).
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bounces"
-FIELDS = (
-    "category",
-    "smtp_code",
-    "enhanced_code",
-    "blocked_ip",
-    "blocklist",
-    "lookup_url",
-    "recipient",
-)
-BARRACUDA_STORY = (
-    "554 Service unavailable; Client host [mx.example.net] blocked using Barracuda "
-    "Reputation; http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.66"
-)
 
 
 def _message(body: bytes, content_type: str, encoding: str = "7bit") -> bytes:
@@ -51,12 +39,12 @@ def test_corpus_matches_the_hand_written_labels():
     manifest = CORPUS / "manifest.json"
     assert manifest.is_file(), f"bounce corpus not found at {CORPUS}"
     entries = json.loads(manifest.read_text(encoding="utf-8"))
-    matches = dict.fromkeys(FIELDS, 0)
+    matches = dict.fromkeys(BOUNCE_FIELDS, 0)
     mismatches = []
     false_alarms = []
     for entry in entries:
         got = parse_bounce((CORPUS / entry["file"]).read_bytes()).as_dict()
-        for field in FIELDS:
+        for field in BOUNCE_FIELDS:
             if _same(field, entry[field], got[field]):
                 matches[field] += 1
             else:
@@ -66,7 +54,7 @@ def test_corpus_matches_the_hand_written_labels():
 
     total = len(entries)
     print(f"\nbounce corpus: {total} messages")  # noqa: T201
-    for field in FIELDS:
+    for field in BOUNCE_FIELDS:
         share = 100 * matches[field] / total
         print(f"  {field:<14} {matches[field]:>3}/{total}  {share:5.1f}%")  # noqa: T201
     print(f"mismatches: {len(mismatches)}")  # noqa: T201
@@ -75,12 +63,12 @@ def test_corpus_matches_the_hand_written_labels():
 
     assert false_alarms == [], "negatives read as a listing or reputation hit"
     assert matches["category"] / total >= 0.95
-    for field in FIELDS[1:]:
+    for field in BOUNCE_FIELDS[1:]:
         assert matches[field] / total >= 0.90, field
 
 
 def test_barracuda_story_names_the_zone_ip_and_lookup_url():
-    report = parse_bounce(BARRACUDA_STORY)
+    report = parse_bounce(BARRACUDA_REPLY)
 
     assert report.category == "blocklist"
     assert report.smtp_code == 554
@@ -263,7 +251,7 @@ def test_the_returned_original_message_is_not_read():
 
 
 def test_a_bounce_forwarded_as_an_attachment_is_read():
-    inner = _message(BARRACUDA_STORY.encode(), "text/plain; charset=us-ascii")
+    inner = _message(BARRACUDA_REPLY.encode(), "text/plain; charset=us-ascii")
     raw = (
         b"From: Staff <staff@example.com>\r\nTo: it@example.com\r\n"
         b"Subject: Fwd: look at this\r\nMIME-Version: 1.0\r\n"
@@ -337,7 +325,7 @@ def test_input_over_one_mebibyte_is_refused():
 
 
 def test_spans_point_at_the_values_in_text():
-    report = parse_bounce(BARRACUDA_STORY)
+    report = parse_bounce(BARRACUDA_REPLY)
     found = {name: report.text[start:end] for start, end, name in report.spans}
 
     assert found["smtp_code"] == "554"
@@ -359,5 +347,5 @@ def test_spans_follow_the_decoded_text_of_a_message():
 
 
 def test_as_dict_has_exactly_the_seven_fields_in_order():
-    assert list(parse_bounce(BARRACUDA_STORY).as_dict()) == list(FIELDS)
-    assert list(parse_bounce(b"").as_dict()) == list(FIELDS)
+    assert list(parse_bounce(BARRACUDA_REPLY).as_dict()) == list(BOUNCE_FIELDS)
+    assert list(parse_bounce(b"").as_dict()) == list(BOUNCE_FIELDS)
