@@ -2,12 +2,10 @@
 
 Every form field goes through {% form_field %} (templates/partials/field.html)
 and every overdue mark through {% overdue_badge %}: the templates are scanned
-for hand-written ones, and pages with errors are read to check that what a
-field points at (aria-describedby) is there and that every field is labelled.
+for hand-written ones, and both tags are rendered and read. The pages with
+errors are read in tests/core/test_form_pages.py.
 """
 
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,10 +14,16 @@ from django import forms
 from django.conf import settings
 from django.template import Context, Template
 from django.template.base import Lexer, TokenType
-from django.urls import reverse
 from django.utils import translation
 
-from tests.factories import DelistingCaseFactory, TargetFactory
+from tests.support.fields import (
+    error_ids,
+    fields,
+    hidden_names,
+    missing_descriptions,
+    unlabelled,
+)
+from tests.support.html import Element, parse
 
 TEMPLATES = settings.BASE_DIR / "templates"
 FIELD_INCLUDE = Path("partials/field.html")
@@ -165,11 +169,8 @@ class _Sample(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
-def _render(source: str, **context: object) -> "_Page":
-    page = _Page()
-    page.feed(Template("{% load blcheck %}" + source).render(Context(context)))
-    page.close()
-    return page
+def _render(source: str, **context: object) -> Element:
+    return parse(Template("{% load blcheck %}" + source).render(Context(context)))
 
 
 def test_a_field_points_at_exactly_its_help_and_errors():
@@ -178,32 +179,34 @@ def test_a_field_points_at_exactly_its_help_and_errors():
         "{% for field in form %}{% form_field field %}{% endfor %}", form=form
     )
     described = {
-        tag["name"]: tag.get("aria-describedby")
-        for tag in page.fields
-        if tag.get("name") in {"name", "count", "note"}
+        field.get("name"): field.get("aria-describedby")
+        for field in fields(page)
+        if field.get("name") in {"name", "count", "note"}
     }
     assert described == {
         "name": "id_name_help id_name_errors",
         "count": "id_count_errors",
         "note": None,
     }
-    assert page.missing_descriptions() == []
-    assert page.unlabelled() == []
-    assert {tag["name"] for tag in page.fields if tag.get("aria-invalid")} == {
+    assert missing_descriptions(page) == []
+    assert unlabelled(page) == []
+    assert {f.get("name") for f in fields(page) if f.get("aria-invalid")} == {
         "name",
         "count",
         "agree",
         "kinds",
     }
     # the group is described on its fieldset, each box is labelled
-    assert page.fieldsets == ["id_kinds_help id_kinds_errors"]
-    assert page.errors_ids == {
+    assert [f["aria-describedby"] for f in page.find_all("fieldset")] == [
+        "id_kinds_help id_kinds_errors"
+    ]
+    assert error_ids(page) == {
         "id_name_errors",
         "id_count_errors",
         "id_agree_errors",
         "id_kinds_errors",
     }
-    assert page.hidden == ["token"]
+    assert hidden_names(page) == ["token"]
 
 
 def test_a_checkbox_has_its_label_after_the_box_and_a_label_can_be_replaced():
@@ -234,223 +237,3 @@ def test_the_overdue_badge_has_an_icon_and_a_word(language, word):
         f"{word}</span>]"
     )
     assert on_time == "[]"
-
-
-# -- pages with errors ----------------------------------------------------------------
-
-UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}
-
-
-@dataclass
-class _Page(HTMLParser):
-    """Ids, what points at them, the fields and their labels, of one page."""
-
-    ids: set[str] = field(default_factory=set)
-    described: list[tuple[str, str]] = field(default_factory=list)
-    fields: list[dict[str, str | None]] = field(default_factory=list)
-    label_for: set[str] = field(default_factory=set)
-    fieldsets: list[str] = field(default_factory=list)
-    errors_ids: set[str] = field(default_factory=set)
-    hidden: list[str] = field(default_factory=list)
-    open_labels: int = 0
-    open_fieldsets: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__init__()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if attributes.get("id"):
-            self.ids.add(str(attributes["id"]))
-        if attributes.get("aria-describedby"):
-            self.described.append((tag, str(attributes["aria-describedby"])))
-        if "error" in str(attributes.get("class", "")).split() and attributes.get("id"):
-            self.errors_ids.add(str(attributes["id"]))
-        if tag == "label":
-            self.open_labels += 1
-            if attributes.get("for"):
-                self.label_for.add(str(attributes["for"]))
-        elif tag == "fieldset":
-            self.fieldsets.append(str(attributes.get("aria-describedby") or ""))
-            self.open_fieldsets.append(str(attributes.get("aria-describedby") or ""))
-        elif tag in {"input", "select", "textarea"}:
-            if attributes.get("type") == "hidden":
-                self.hidden.append(str(attributes.get("name")))
-            elif attributes.get("type") not in UNLABELLED_TYPES:
-                self.fields.append(
-                    {
-                        **attributes,
-                        "_wrapped": str(self.open_labels),
-                        "_group": " ".join(self.open_fieldsets),
-                    }
-                )
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "label":
-            self.open_labels -= 1
-        elif tag == "fieldset" and self.open_fieldsets:
-            self.open_fieldsets.pop()
-
-    def missing_descriptions(self) -> list[str]:
-        """aria-describedby ids that are not on the page."""
-        return [
-            f"{tag}: {ref}"
-            for tag, refs in self.described
-            for ref in refs.split()
-            if ref not in self.ids
-        ]
-
-    def unlabelled(self) -> list[str]:
-        return [
-            str(tag.get("name") or tag.get("id"))
-            for tag in self.fields
-            if tag["_wrapped"] == "0"
-            and tag.get("id") not in self.label_for
-            and not tag.get("aria-label")
-            and not tag.get("aria-labelledby")
-        ]
-
-    def invalid(self) -> dict[str, bool]:
-        """Each field marked invalid: is it (or its group) described by an error?"""
-        found = {}
-        for tag in self.fields:
-            if tag.get("aria-invalid") == "true":
-                refs = f"{tag.get('aria-describedby') or ''} {tag['_group']}"
-                found[str(tag.get("name"))] = bool(set(refs.split()) & self.errors_ids)
-        return found
-
-
-@dataclass
-class _Case:
-    persona: str
-    url: str
-    data: dict[str, str] | None = None  # POSTed when given
-    invalid: set[str] = field(default_factory=set)  # the fields in error
-
-
-def _cases(case_pk: int) -> dict[str, _Case]:
-    return {
-        "target form": _Case(
-            "it_staff",
-            reverse("monitoring:target-create"),
-            {
-                "value": "not an address!",
-                "label": "x" * 101,
-                "check_interval_minutes": "1",
-            },
-            {"value", "label", "check_interval_minutes"},
-        ),
-        "case form": _Case(
-            "it_staff",
-            reverse("cases:case-open"),
-            {"subject": "192.0.2.1"},
-            {"target", "blocklist"},
-        ),
-        "case form, non-field error": _Case(
-            "it_staff",
-            reverse("cases:case-open"),
-            {"target": "TARGET", "blocklist": "BLOCKLIST", "subject": "203.0.113.9"},
-        ),
-        "bulk form": _Case(
-            "it_staff",
-            reverse("monitoring:target-bulk"),
-            {"lines": "192.0.2.1", "check_interval_minutes": "1"},
-            {"check_interval_minutes"},
-        ),
-        "blocklist form": _Case(
-            "it_staff",
-            reverse("monitoring:blocklist-create"),
-            {"zone": "no", "qps": "x"},
-            {"zone", "name", "qps", "kinds"},
-        ),
-        "notifications": _Case(
-            "it_staff",
-            reverse("monitoring:notification-settings"),
-            {"webhook_url": "not a url"},
-            {"webhook_url"},
-        ),
-        "case note": _Case(
-            "it_staff",
-            reverse("cases:case-add-note", args=[case_pk]),
-            {"text": ""},
-            {"text"},
-        ),
-        "history": _Case(
-            "manager",
-            reverse("reports:history-lookups") + "?date_from=nonsense",
-            invalid={"date_from"},
-        ),
-        "history, dates reversed": _Case(
-            "manager",
-            reverse("reports:history-episodes")
-            + "?date_from=2025-03-05&date_to=2025-03-01",
-            invalid={"date_to"},
-        ),
-        "report period": _Case(
-            "manager",
-            reverse("reports:report-listings-per-month") + "?start=2025-13",
-            invalid={"start"},
-        ),
-        "case list filter": _Case(
-            "manager",
-            reverse("cases:case-list") + "?status=nonsense",
-            invalid={"status"},
-        ),
-    }
-
-
-@pytest.mark.django_db
-def test_pages_with_errors_point_at_what_is_there(
-    client, it_staff, manager, test_blocklists
-):
-    target = TargetFactory(value="192.0.2.1")
-    case = DelistingCaseFactory(
-        target=target, blocklist=test_blocklists[0], is_overdue=True
-    )
-    personas = {"it_staff": it_staff, "manager": manager}
-    found = {}
-    for name, page_case in _cases(case.pk).items():
-        client.force_login(personas[page_case.persona])
-        if page_case.data is None:
-            response = client.get(page_case.url)
-        else:
-            data = {
-                key: {
-                    "TARGET": str(target.pk),
-                    "BLOCKLIST": str(case.blocklist_id),
-                }.get(value, value)
-                for key, value in page_case.data.items()
-            }
-            response = client.post(page_case.url, data)
-        page = _Page()
-        page.feed(response.content.decode())
-        page.close()
-        problems = {
-            "status": response.status_code not in {200, 422} and response.status_code,
-            "aria-describedby ids not on the page": page.missing_descriptions(),
-            "unlabelled fields": page.unlabelled(),
-            "invalid fields": set(page.invalid()) != page_case.invalid
-            and sorted(page.invalid()),
-            "invalid fields not described by their error": sorted(
-                name for name, described in page.invalid().items() if not described
-            ),
-        }
-        problems = {key: value for key, value in problems.items() if value}
-        if problems:
-            found[name] = problems
-    assert found == {}
-
-
-def test_the_page_reader_finds_a_dangling_description_and_an_unlabelled_field():
-    page = _Page()
-    page.feed(
-        '<label for="a">A</label><input id="a" aria-describedby="a_help">'
-        '<label>B <input name="b" aria-invalid="true" aria-describedby="b_errors">'
-        '</label><span class="error" id="b_errors">!</span><input name="c">'
-    )
-    assert page.missing_descriptions() == ["input: a_help"]
-    assert page.unlabelled() == ["c"]
-    assert page.invalid() == {"b": True}
