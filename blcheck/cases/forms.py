@@ -125,6 +125,11 @@ class CloseForm(forms.Form):
     )
     text = forms.CharField(label=_("Why"), max_length=10_000, required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The note form on the same page has a "text" field too: ids of their own.
+        kwargs.setdefault("auto_id", "id_close_%s")
+        super().__init__(*args, **kwargs)
+
 
 class BounceForm(forms.Form):
     """A pasted bounce or an uploaded .eml, at most 1 MiB."""

@@ -154,3 +154,14 @@ def test_case_pages_have_bounded_queries(
         client.get(reverse("cases:case-detail", args=[case.pk]))
     with django_assert_max_num_queries(15):
         client.get(reverse("cases:case-list"))
+
+
+def test_case_page_ids_are_unique_and_labels_point_at_their_fields(
+    client, case, it_staff
+):
+    client.force_login(it_staff)
+    page = parse(client.get(reverse("cases:case-detail", args=[case.pk])).content)
+    ids = [element["id"] for element in page.iter() if element.get("id")]
+    assert len(ids) == len(set(ids))
+    for label in page.find_all("label", for_=True):
+        assert len(page.find_all(id=label["for"])) == 1, label["for"]
