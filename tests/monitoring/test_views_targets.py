@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from blcheck.monitoring.models import CheckRun, Target
+from blcheck.monitoring.models import CheckRun, Tag, Target
 from tests.factories import (
     BlocklistFactory,
     CheckRunFactory,
@@ -174,4 +174,23 @@ def test_private_address_is_added_with_a_warning(client, it_staff):
     )
     assert "10.1.2.3 is a private, reserved or documentation address" in (
         response.content.decode()
+    )
+
+
+def test_target_list_filters_by_tag_and_offers_to_check_that_tag(client, it_staff):
+    tokyo = TargetFactory(value="192.0.2.11")
+    tokyo.tags.add(Tag.objects.create(name="tokyo"))
+    TargetFactory(value="192.0.2.12").tags.add(Tag.objects.create(name="osaka"))
+    client.force_login(it_staff)
+    url = reverse("monitoring:target-list")
+    page = parse(client.get(url, {"tag": "tokyo"}).content)
+    shown = [code.text for code in page.find("table").find_all("code")]
+    assert shown == ["192.0.2.11"]
+    assert page.find("a", aria_current="page").text == "tokyo"
+    assert page.find("input", type="hidden", name="tag")["value"] == "tokyo"
+    everything = parse(client.get(url).content).find("table").find_all("code")
+    assert [code.text for code in everything] == ["192.0.2.11", "192.0.2.12"]
+    assert (
+        parse(client.get(url, {"tag": "nobody"}).content).find("table").find_all("code")
+        == []
     )
