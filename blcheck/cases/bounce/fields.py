@@ -15,11 +15,14 @@ _IPV6 = re.compile(
     r"(?:(?<=IPv6:)|(?<![\w:.]))([0-9A-Fa-f:][0-9A-Fa-f:.]{1,44})(?![\w:])"
 )
 # The remote MX in "host mx.example[ip] said", qmail's "Giving up on ip": the
-# receiver, never the blocked sender.
+# receiver, never the blocked sender. "Remote-MTA: dns; host [ip]" is read up
+# to the next "[" but not past another "Remote-MTA:", which is tried in its
+# turn: else each of many on one line would read the rest of the line again.
 _MX_IP = re.compile(
     r"\bhost\s+[^\s\[\]]+\s*\[([0-9a-f.:]+)\]|\bremote\s+host\s+([0-9a-f.:]+)"
     r"|\bconnected\s+to\s+([0-9a-f.:]+)|\bgiving\s+up\s+on\s+([0-9a-f.:]+)"
-    r"|(?<![\w.:])([0-9a-f.:]+)\s+does\s+not\s+like\b|\bremote-mta:[^\n\[]*\[([0-9a-f.:]+)\]"
+    r"|(?<![\w.:])([0-9a-f.:]+)\s+does\s+not\s+like\b"
+    r"|\bremote-mta:(?:(?!\bremote-mta:)[^\n\[])*+\[([0-9a-f.:]+)\]"
     r"|\bMXes\s+tried:\s*([0-9a-f.:]+)",
     re.I,
 )
@@ -129,7 +132,7 @@ _EMAIL = re.compile(
 )
 _SENDER_LEAD = re.compile(
     r"(?:mail\s+from|from|sender|sent\s+by|envelope-from|x-postfix-sender)"
-    r"\s*:?\s*(?:rfc822;\s*)?<?\s*$",
+    r"\s*+:?\s*+(?:rfc822;\s*+)?<?\s*+$",
     re.I,
 )
 _SERVICE_LOCAL = re.compile(

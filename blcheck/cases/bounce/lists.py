@@ -17,19 +17,21 @@ from blcheck.cases.bounce.report import BLOCKLIST, REPUTATION
 _ZONE = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,10}[a-z]{2,24}(?![\w-]|\.\w)"
 
 # Phrases that mean "a list refused you" (facts §5.3, sisimai Reason::Blocked).
+# Blanks around an optional hyphen are taken whole (`\s*+`): with `\s*-?\s*`
+# a long run of blanks after "block" is split every way before the try fails.
 _BLOCKLIST_PHRASES = [
     re.compile(p, re.I)
     for p in (
-        r"\bblocked\s*-\s*see\s*:?\s*https?://",
+        r"\bblocked\s*+-\s*+see\s*+:?\s*+https?://",
         r"\bbanned\s+sending\s+ip\b",
         r"\bbanned\s+sender\b",
         r"\bpart\s+of\s+their\s+network\s+is\s+on\s+our\s+block\s*list",
         r"\bon\s+(?:our|a|the|their|its|any)\s+(?:[\w.-]+\s+){0,2}"
-        r"(?:block|black|deny|ban)\s*-?\s*list",
+        r"(?:block|black|deny|ban)\s*+-?\s*+list",
         r"\bconnections\s+(?:will\s+)?not\s+(?:be\s+)?accepted\s+from\s+ip\s+"
         r"addresses\s+on\s+spamhaus",
-        r"\b(?:block|black|deny)\s*-?\s*listed\b",
-        r"\b(?:spam|block|black|deny|ban)\s*-?\s*list\b",
+        r"\b(?:block|black|deny)\s*+-?\s*+listed\b",
+        r"\b(?:spam|block|black|deny|ban)\s*+-?\s*+list\b",
         r"\baccess\s+from\s+ip\s+address\s+\S+\s+blocked",
         r"\bemail\s+blocked\s+by\s+\S*(?:barracudacentral|spamhaus)",
         r"\bsender'?s\s+ip\s+address\s+is\s+listed\s+at\b",

@@ -75,20 +75,82 @@ def _clean(value: object) -> str:
     return text
 
 
+# The HTML is stripped with a few patterns, each run so that the work stays
+# linear in the input (up to 1 MiB): a pattern that fails from an unclosed
+# opener must not be tried again from every later opener, which would read the
+# rest of the text each time. (html.parser is no way out: before Python 3.11.13
+# it rescans unclosed comments and tags quadratically, CVE-2025-6069.)
+#
+# A tag: the name, then at most 4,000 characters without "<" or ">". Each try
+# stops at the next "<", so the tries together read the text about once.
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]{0,4000}>")
+# An element whose content is not text, dropped with its content up to the
+# first closing tag of the same name (the backreference is case-insensitive).
 _DROP = re.compile(
     r"<(script|style|head|title)\b[^<>]{0,4000}>.*?</\1\s*>", re.IGNORECASE | re.S
 )
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_DROP_OPEN = re.compile(r"<(script|style|head|title)\b[^<>]{0,4000}>", re.I)
 _BLOCK_TAGS = frozenset(
     {"br", "p", "div", "tr", "li", "hr", "h1", "h2", "h3", "h4", "h5", "h6"}
     | {"table", "pre", "blockquote", "ul", "ol", "dd", "dt"}
 )
 
 
+def _strip_comments(markup: str) -> str:
+    """What `re.sub(r"<!--.*?-->", "", markup, flags=re.S)` gives, in one pass.
+
+    The pattern fails from an unclosed "<!--" after reading to the end, and
+    then from every later "<!--" again; here the first miss ends the search.
+    """
+    parts: list[str] = []
+    at = 0
+    while True:
+        start = markup.find("<!--", at)
+        if start < 0:
+            break
+        end = markup.find("-->", start + 4)
+        if end < 0:  # no later "<!--" can be closed either
+            break
+        parts.append(markup[at:start])
+        at = end + 3
+    parts.append(markup[at:])
+    return "".join(parts)
+
+
+def _drop_elements(markup: str) -> str:
+    """What `_DROP.sub("", markup)` gives, in linear time.
+
+    `_DROP` fails from an opener with no closing tag after it only after
+    reading to the end. Once it failed from an opener, it fails from every
+    later opener of the same name (compared as the backreference compares,
+    lower-cased), so those are skipped instead of read again.
+    """
+    parts: list[str] = []
+    at = 0
+    search_from = 0
+    unclosed: set[str] = set()  # names with no closing tag after their opener
+    while True:
+        opener = _DROP_OPEN.search(markup, search_from)
+        if opener is None:
+            break
+        name = opener.group(1).lower()
+        element = None
+        if name not in unclosed:
+            element = _DROP.match(markup, opener.start())
+            if element is None:
+                unclosed.add(name)
+        if element is None:
+            search_from = opener.start() + 1
+            continue
+        parts.append(markup[at : element.start()])
+        at = search_from = element.end()
+    parts.append(markup[at:])
+    return "".join(parts)
+
+
 def _html_to_text(markup: str) -> str:
-    markup = _COMMENT.sub("", markup)
-    markup = _DROP.sub("", markup)
+    markup = _strip_comments(markup)
+    markup = _drop_elements(markup)
 
     def tag(match: re.Match[str]) -> str:
         return "\n" if match.group(2).lower() in _BLOCK_TAGS else ""

@@ -29,6 +29,7 @@ from blcheck.cases.bounce.replies import (
     unfold,
 )
 from blcheck.cases.bounce.report import (
+    MAX_CLASSIFIED_CHARS,
     MAX_LINES,
     MAX_REPLY_CHARS,
     OTHER,
@@ -83,7 +84,11 @@ class _Reader:
     def report(self) -> BounceReport:
         norm = self.norm.text
         replies = smtp_replies(norm)
-        findings = [classify(reply.text, self.context) for reply in replies]
+        findings = []
+        budget = MAX_CLASSIFIED_CHARS  # hostile input stays cheap; real bounces fit
+        for reply in replies:
+            findings.append(classify(reply.text, self.context) if budget > 0 else None)
+            budget -= len(reply.text)
         category = OTHER
         chosen: Reply | None = None
         # The text the list, IP and URL are read from: the rejection first.
@@ -101,7 +106,11 @@ class _Reader:
             units.append((reply.start, reply.text))
         if chosen is None:  # a bounce that quotes no SMTP reply ("... blacklisted")
             offset = 0
+            budget = MAX_CLASSIFIED_CHARS
             for line in norm.split("\n", MAX_LINES)[:MAX_LINES]:
+                if budget <= 0:
+                    break
+                budget -= len(line[: 2 * MAX_REPLY_CHARS])
                 finding = classify(line[: 2 * MAX_REPLY_CHARS], self.context)
                 if finding is not None:
                     category = finding.category

@@ -55,6 +55,27 @@ _MULTI_START = re.compile(
 )
 # A URL broken by a continuation marker, left as "https: //host".
 _URL_GAP = re.compile(r"(?i)(?:(?<=\bhttps:)|(?<=\bhttp:))[ \t]+(?=//)")
+_MARKERS: dict[str, re.Pattern[str]] = {}
+
+
+def _marker(code: str) -> re.Pattern[str]:
+    """Where a reply with this code goes on: a line break (or blanks), then the
+    code again (group 1 the separator, group 2 an enhanced code after it).
+
+    One pattern per reply code, so at most 120 are compiled. A try starts only
+    where a run of blanks starts: a try from inside the run would read the
+    rest of it again, once per blank, and can only match where the try from
+    the run's start matches too. The runs are taken whole (possessive), as
+    nothing after them can be a blank.
+    """
+    marker = _MARKERS.get(code)
+    if marker is None:
+        marker = _MARKERS[code] = re.compile(
+            r"(?<![ \t])(?:[ \t]*+\n[ \t]*+(?:<<<[ \t]*+)?|[ \t]++)"
+            + code
+            + r"([ -])(?:([245]\.\d{1,3}\.\d{1,3})(?:[ \t]+|$))?"
+        )
+    return marker
 
 
 def unfold(mapped: Mapped) -> Mapped:
@@ -67,19 +88,16 @@ def unfold(mapped: Mapped) -> Mapped:
         if start.start() < search_from:
             continue
         code, enh = start.group(1), start.group(2)
-        marker = re.compile(
-            r"(?:[ \t]*\n[ \t]*(?:<<<[ \t]*)?|[ \t]+)"
-            + code
-            + r"([ -])"
-            + (r"(?:" + re.escape(enh) + r"(?:[ \t]+|$))?" if enh else "")
-        )
-        at = start.end()
+        marker = _marker(code)
+        at = start.end()  # never just after a blank: the code's run is taken
         for _ in range(60):
             found = marker.search(text, at, min(len(text), at + 4000))
             if found is None or "\n\n" in text[at : found.start()]:
                 break
-            edits.append((found.start(), found.end(), " "))
-            at = found.end()
+            # The marker takes the same enhanced code, with its blanks, only.
+            end = found.end() if enh and found.group(2) == enh else found.end(1)
+            edits.append((found.start(), end, " "))
+            at = end
             if found.group(1) == " ":
                 break
         search_from = at
@@ -126,17 +144,18 @@ class Reply:
 def smtp_replies(text: str) -> list[Reply]:
     """The replies in unfolded text, in order, each with its continuation lines."""
     found: list[Reply] = []
+    # Where a reply ends depends only on where its line ends: replies on one
+    # line share the answer, so each following line is read once, not once
+    # per reply code on the line before it.
+    reply_ends: dict[int, int] = {}
     for match in REPLY_CODE.finditer(text):
         if found and match.start() < found[-1].end and found[-1].start == match.start():
             continue
-        end = text.find("\n", match.end())
-        end = len(text) if end < 0 else end
-        for _ in range(5):  # unindented continuation lines of a pasted reply
-            nxt = text.find("\n", end + 1)
-            line = text[end + 1 : len(text) if nxt < 0 else nxt]
-            if end >= len(text) or not line.strip() or _NEW_ITEM.match(line):
-                break
-            end = len(text) if nxt < 0 else nxt
+        line_end = text.find("\n", match.end())
+        line_end = len(text) if line_end < 0 else line_end
+        end = reply_ends.get(line_end)
+        if end is None:
+            end = reply_ends[line_end] = _continued(text, line_end)
         end = min(end, match.start() + MAX_REPLY_CHARS)
         enh = match.group(2)
         found.append(
@@ -153,3 +172,15 @@ def smtp_replies(text: str) -> list[Reply]:
         if len(found) >= MAX_REPLIES:
             break
     return found
+
+
+def _continued(text: str, end: int) -> int:
+    """The end of a reply whose line ends at `end`: up to five unindented
+    continuation lines of a pasted reply are part of it."""
+    for _ in range(5):
+        nxt = text.find("\n", end + 1)
+        line = text[end + 1 : len(text) if nxt < 0 else nxt]
+        if end >= len(text) or not line.strip() or _NEW_ITEM.match(line):
+            break
+        end = len(text) if nxt < 0 else nxt
+    return end

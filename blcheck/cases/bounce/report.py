@@ -16,6 +16,9 @@ MAX_DEPTH = 12  # MIME nesting
 MAX_REPLIES = 300  # SMTP replies read
 MAX_REPLY_CHARS = 4096  # RFC 5321 allows 512 per line; unfolded replies run longer
 MAX_LINES = 3000  # lines searched for a list phrase when no reply names one
+# Text classified in all (replies, or lines when no reply names a list): 300
+# replies on one long line would each be read 4,096 characters long.
+MAX_CLASSIFIED_CHARS = 64 * 1024
 
 
 class BounceTooLarge(ValueError):
