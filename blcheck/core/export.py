@@ -8,6 +8,7 @@ with the page's own query string.
 """
 
 import csv
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,11 @@ from django.utils import timezone
 # Spreadsheets run a cell starting with these as a formula; TXT records come
 # from third parties, so such cells get a leading apostrophe.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet may split a cell again on a separator of its locale or of its
+# import dialog (";", "|", tab, ",", a line break), or trim the blanks before a
+# formula, so a formula character after one of those, or after blanks at the
+# start, gets the apostrophe too: "a;=1+1" -> "a;'=1+1", " =1" -> "' =1".
+_FORMULA_AFTER_SEPARATOR = re.compile(r"(^|[;|,\t\r\n])([^\S\t\r\n]*[=+\-@])")
 # Rows per piece handed to the server: one write per row costs a system call each.
 LINES_PER_WRITE = 500
 
@@ -29,6 +35,14 @@ class _Echo:
         return value
 
 
+def formula_guard(text: str) -> str:
+    """The text, with an apostrophe wherever a spreadsheet would start a
+    formula: at its start, and after each separator it may split the cell on."""
+    if text.startswith(_FORMULA_STARTS):
+        text = "'" + text
+    return _FORMULA_AFTER_SEPARATOR.sub(r"\1'\2", text)
+
+
 def _cell(value: object) -> object:
     if value is None:
         return ""
@@ -38,8 +52,8 @@ def _cell(value: object) -> object:
         return int(value.total_seconds())
     if isinstance(value, list):
         value = " ".join(str(item) for item in value)
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        return formula_guard(value)
     return value
 
 

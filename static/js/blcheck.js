@@ -8,7 +8,13 @@
      bar). The chart's <figure> stays hidden until it is drawn.
    - Print: buttons with data-print call window.print(); they are hidden
      until this script shows them.
-   Content swapped in by htmx gets the same treatment. */
+   - Live panels (the dashboard): an element with data-paused-by="ID" polls
+     only while the checkbox ID is unticked; inside [data-live-panels], a
+     panel that htmx would swap out of band is left alone when it holds the
+     keyboard focus or its text did not change.
+   Content swapped in by htmx gets the same treatment. htmx runs with
+   allowEval false (base.html), so handlers live here, never in hx-on or a
+   trigger filter. */
 (function () {
   "use strict";
 
@@ -124,4 +130,24 @@
   }
   window.addEventListener("beforeprint", resizeAll);
   window.addEventListener("afterprint", resizeAll);
+
+  // A paused poll asks nothing; the timer keeps running, so unticking resumes.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var pause = elt && elt.getAttribute &&
+      document.getElementById(elt.getAttribute("data-paused-by") || "");
+    if (pause && pause.checked) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target.closest || !target.closest("[data-live-panels]")) {
+      return;
+    }
+    if (target.contains(document.activeElement) ||
+        target.textContent === event.detail.fragment.textContent) {
+      event.detail.shouldSwap = false;
+    }
+  });
 }());
