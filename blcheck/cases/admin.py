@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from blcheck.cases.models import CaseEvent, DelistingCase
+from blcheck.core.admin import ReadOnlyAdmin
 
 
 @admin.register(DelistingCase)
@@ -20,9 +21,10 @@ class DelistingCaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
-    list_display = ("case", "kind", "at", "actor")
-    raw_id_fields = ("case", "lookup")
+class CaseEventAdmin(ReadOnlyAdmin):
+    """A case's history, append-only for everyone (superusers too): blcheck
+    writes events through its services, nobody adds, changes or deletes one."""
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False  # the audit trail is append-only
+    list_display = ("case", "kind", "at", "actor")
+    list_filter = ("kind",)
+    raw_id_fields = ("case", "lookup")

@@ -20,7 +20,10 @@ class CaseFilter(django_filters.FilterSet):
         .distinct()
         .order_by("name"),
     )
-    target = django_filters.CharFilter(label=_("Target"), method="filter_target")
+    # At most a target's length: SQLite refuses a LIKE pattern over 50,000 bytes.
+    target = django_filters.CharFilter(
+        label=_("Target"), method="filter_target", max_length=253
+    )
     assignee = django_filters.ModelChoiceFilter(
         label=_("Assignee"),
         queryset=User.objects.filter(assigned_cases__isnull=False)

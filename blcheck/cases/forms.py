@@ -1,13 +1,18 @@
 import re
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.validators import URLValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from blcheck.cases.models import DelistingCase
 from blcheck.core.access import IT_STAFF
+from blcheck.monitoring.forms import translated
 from blcheck.monitoring.models import Blocklist, Target
+from blcheck.monitoring.targets import TargetError, case_subject
 
 MAX_BOUNCE_BYTES = 1024 * 1024
 
@@ -48,22 +53,47 @@ class OpenCaseForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        target = data.get("target")
-        if target is None:
+        target, blocklist = data.get("target"), data.get("blocklist")
+        if target is None or blocklist is None:
             return data
-        subject = (data.get("subject") or "").strip().lower() or target.value
-        if target.kind == Target.Kind.RANGE and subject == target.value:
-            raise forms.ValidationError(
-                _("%(range)s is a range: name the listed address."),
-                params={"range": target.value},
+        try:
+            data["subject"] = case_subject(
+                data.get("subject") or "",
+                target=target.value,
+                kinds=blocklist.kinds,
+                list_name=blocklist.name,
             )
-        if target.kind != Target.Kind.RANGE and subject != target.value:
-            raise forms.ValidationError(
-                _("%(subject)s is not %(target)s."),
-                params={"subject": subject, "target": target.value},
-            )
-        data["subject"] = subject
+        except TargetError as exc:
+            raise forms.ValidationError(translated(exc.message)) from exc
         return data
+
+
+# A link kept on a case is shown as one: http and https only, never javascript:.
+http_url = URLValidator(
+    schemes=["http", "https"], message=_("Only an http or https link can be kept.")
+)
+
+
+class BounceOpenForm(forms.Form):
+    """The intake's "open the case" post: what the bounce named, sent back."""
+
+    blocklist = forms.ModelChoiceField(
+        queryset=Blocklist.objects.filter(is_retired=False)
+    )
+    address = forms.GenericIPAddressField()
+    bounce_text = forms.CharField(required=False, strip=False)
+    lookup_url = forms.CharField(required=False, validators=[http_url])
+
+    def clean_bounce_text(self) -> str:
+        text: str = self.cleaned_data["bounce_text"]
+        if len(text.encode("utf-8")) > MAX_BOUNCE_BYTES:
+            raise forms.ValidationError(
+                _(
+                    "The text is larger than 1 MiB; nothing was "
+                    "kept. Paste the part with the rejection."
+                )
+            )
+        return text
 
 
 class RequestForm(forms.ModelForm):
@@ -91,6 +121,23 @@ class RequestForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["method"].required = True
+        if self.instance.status == DelistingCase.Status.REQUESTED:
+            # Recording it again amends the request: start from what it says.
+            self.fields["requested_at"].initial = self.instance.requested_at
+            self.fields["requested_at"].help_text = _(
+                "Empty: unchanged. Format 2026-11-28 14:30 (your time zone)."
+            )
+
+    def clean_requested_at(self) -> datetime | None:
+        value: datetime | None = self.cleaned_data["requested_at"]
+        recorded = self.instance.requested_at
+        if value is not None and recorded and value == recorded.replace(microsecond=0):
+            return recorded  # the date the form showed, sent back unchanged
+        if value is not None and value > timezone.now():
+            raise forms.ValidationError(
+                _("The request date is in the future; enter when the request was made.")
+            )
+        return value
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip()

@@ -1,6 +1,7 @@
 """Delisting work: one case per (address, list) listing, and its audit trail."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -140,14 +141,35 @@ class DelistingCase(models.Model):
         return self.blocklist.delist_url.replace("{ip}", self.subject)
 
 
+class HistoryRewrite(Exception):
+    """Someone tried to change or delete a CaseEvent: the history is append-only."""
+
+
+class CaseEventQuerySet(models.QuerySet["CaseEvent"]):
+    """Refuses bulk updates and deletes. Deleting a case (or its target) still
+    removes its events: Django's cascade collector uses the base manager and
+    SQL of its own, not this queryset."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise HistoryRewrite("case events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise HistoryRewrite("case events are append-only")
+
+
 class CaseEvent(models.Model):
-    """One step of a case, append-only: who did what, when, and the evidence."""
+    """One step of a case, append-only: who did what, when, and the evidence.
+
+    save() only inserts and delete() refuses (HistoryRewrite); a correction is
+    a new event (a note, or REQUEST_AMENDED for a request recorded again).
+    """
 
     class Kind(models.TextChoices):
         OPENED = "opened", _("Opened")
         ASSIGNED = "assigned", _("Assigned")
         NOTE = "note", _("Note")
         REQUESTED = "requested", _("Removal requested")
+        REQUEST_AMENDED = "request_amended", _("Request amended")
         WAITING = "waiting", _("Waiting for expiry")
         CHECKED = "checked", _("Checked")
         VERIFIED = "verified", _("Removal verified")
@@ -165,13 +187,15 @@ class CaseEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )  # empty: blcheck itself
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     detail = models.TextField(blank=True)
     # Evidence: the lookup, and a copy that outlives the lookup's retention.
     lookup = models.ForeignKey(Lookup, on_delete=models.SET_NULL, null=True, blank=True)
     evidence = models.JSONField(default=dict, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -180,3 +204,11 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise HistoryRewrite("case events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise HistoryRewrite("case events are append-only")

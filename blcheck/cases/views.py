@@ -1,7 +1,6 @@
-import ipaddress
+import copy
 
 from django.contrib import messages
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -11,18 +10,21 @@ from blcheck.cases import selectors, services, workflow
 from blcheck.cases.bounce import BounceReport, parse_bounce
 from blcheck.cases.filters import CaseFilter
 from blcheck.cases.forms import (
-    MAX_BOUNCE_BYTES,
     AssignForm,
     BounceForm,
+    BounceOpenForm,
     CloseForm,
     NoteForm,
     OpenCaseForm,
     RequestForm,
 )
-from blcheck.cases.models import DelistingCase
+from blcheck.cases.models import CaseEvent, DelistingCase
 from blcheck.core.access import acting_user, editor_required, viewer_required
 from blcheck.monitoring.models import Blocklist
 from blcheck.monitoring.selectors import target_for_address
+
+# A request as recorded, and each later change of it (the case page's requests).
+REQUEST_KINDS = (CaseEvent.Kind.REQUESTED, CaseEvent.Kind.REQUEST_AMENDED)
 
 
 @require_GET
@@ -44,12 +46,18 @@ def case_open(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None, initial=request.GET.dict()
     )
     if request.method == "POST" and form.is_valid():
-        case, created = services.case_open(by=acting_user(request), **form.cleaned_data)
-        if not created:
-            messages.info(
-                request, _("A case for this address and list is already open.")
+        try:
+            case, created = services.case_open(
+                by=acting_user(request), **form.cleaned_data
             )
-        return redirect("cases:case-detail", pk=case.pk)
+        except services.CaseRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            if not created:
+                messages.info(
+                    request, _("A case for this address and list is already open.")
+                )
+            return redirect("cases:case-detail", pk=case.pk)
     status = 422 if form.is_bound else 200
     return render(request, "cases/case_form.html", {"form": form}, status=status)
 
@@ -57,9 +65,12 @@ def case_open(request: HttpRequest) -> HttpResponse:
 def _detail(
     request: HttpRequest, case: DelistingCase, status: int = 200, **forms: object
 ) -> HttpResponse:
+    events = list(selectors.case_timeline(case))
     context = {
         "case": case,
-        "events": selectors.case_timeline(case),
+        "events": events,
+        # The requests as recorded, each amendment below the request it changed.
+        "requests": [e for e in events if e.kind in REQUEST_KINDS],
         "request_form": RequestForm(instance=case),
         "assign_form": AssignForm(initial={"assignee": case.assignee_id}),
         "note_form": NoteForm(),
@@ -85,14 +96,20 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @editor_required
 def case_mark_requested(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(DelistingCase.objects.select_related("blocklist"), pk=pk)
-    form = RequestForm(request.POST, instance=case)
+    # A copy: validating a ModelForm writes the posted values into its instance,
+    # and the page and the service need the case as stored.
+    form = RequestForm(request.POST, instance=copy.copy(case))
     if not form.is_valid():
         return _detail(request, case, status=422, request_form=form)
     try:
         services.case_mark_requested(
             case=case, by=acting_user(request), **form.cleaned_data
         )
-    except (services.CaseConflict, workflow.TransitionError) as exc:
+    except (
+        services.CaseConflict,
+        services.RequestInFuture,
+        workflow.TransitionError,
+    ) as exc:
         messages.error(request, str(exc))
     return redirect("cases:case-detail", pk=case.pk)
 
@@ -156,12 +173,9 @@ def _highlighted(report: BounceReport) -> list[tuple[str, str]]:
 @require_http_methods(["GET", "POST"])
 @editor_required
 def bounce_intake(request: HttpRequest) -> HttpResponse:
-    """Paste a bounce: see what it says, then open the case it points at."""
-    try:
-        posted = request.POST if request.method == "POST" else None
-    except RequestDataTooBig:
-        messages.error(request, _("That was larger than 1 MiB; nothing was kept."))
-        return redirect("cases:bounce-intake")
+    """Paste a bounce: see what it says, then open the case it points at.
+    A post too large to read is answered by core.uploads (413, this page)."""
+    posted = request.POST if request.method == "POST" else None
     if posted is not None and posted.get("action") == "open":
         return _open_from_bounce(request)
     form = BounceForm(posted, request.FILES if posted is not None else None)
@@ -190,31 +204,25 @@ def bounce_intake(request: HttpRequest) -> HttpResponse:
 
 
 def _open_from_bounce(request: HttpRequest) -> HttpResponse:
-    blocklist = Blocklist.objects.filter(
-        pk=request.POST.get("blocklist") or 0, is_retired=False
-    ).first()
-    address = request.POST.get("address", "")
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        blocklist = None
-    text = request.POST.get("bounce_text", "")
-    if blocklist is None or len(text.encode("utf-8")) > MAX_BOUNCE_BYTES:
+    form = BounceOpenForm(request.POST)
+    if not form.is_valid():
         messages.error(
             request,
-            _(
+            str(form.errors["lookup_url"][0])
+            if "lookup_url" in form.errors
+            else _(
                 "The bounce did not name a known list and address; "
                 "open the case by hand."
             ),
         )
         return redirect("cases:bounce-intake")
-    case, created = services.case_open_from_bounce(
-        blocklist=blocklist,
-        address=address,
-        bounce_text=text,
-        lookup_url=request.POST.get("lookup_url", ""),
-        by=acting_user(request),
-    )
+    try:
+        case, created = services.case_open_from_bounce(
+            by=acting_user(request), **form.cleaned_data
+        )
+    except services.CaseRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("cases:bounce-intake")
     if not created:
         messages.info(request, _("A case for this address and list is already open."))
     return redirect("cases:case-detail", pk=case.pk)

@@ -34,8 +34,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
             Status.ABANDONED,
         }
     ),
+    # Recording a request again is an amendment, not a move (the status stays).
     Status.REQUESTED: frozenset(
-        {Status.REQUESTED, Status.REMOVAL_VERIFIED, Status.REJECTED, Status.ABANDONED}
+        {Status.REMOVAL_VERIFIED, Status.REJECTED, Status.ABANDONED}
     ),
     Status.AWAITING_REMOVAL: frozenset(
         {Status.REQUESTED, Status.REMOVAL_VERIFIED, Status.ABANDONED}

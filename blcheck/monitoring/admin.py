@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from blcheck.core.admin import ReadOnlyAdmin
 from blcheck.monitoring.models import (
     Blocklist,
     CheckRun,
@@ -43,7 +44,9 @@ class CheckRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lookup)
-class LookupAdmin(admin.ModelAdmin):
+class LookupAdmin(ReadOnlyAdmin):
+    """What a list answered: history, written by the engine only."""
+
     list_display = ("query_name", "verdict", "error", "checked_at")
     list_filter = ("verdict", "error")
     raw_id_fields = ("run", "target", "blocklist")
@@ -63,7 +66,9 @@ class ListingAdmin(admin.ModelAdmin):
 
 
 @admin.register(ListingChange)
-class ListingChangeAdmin(admin.ModelAdmin):
+class ListingChangeAdmin(ReadOnlyAdmin):
+    """A listing's start or end: history, written by the engine only."""
+
     list_display = ("listing", "kind", "at")
     list_filter = ("kind",)
     raw_id_fields = ("listing", "run")

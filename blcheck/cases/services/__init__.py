@@ -2,6 +2,8 @@
 
 from blcheck.cases.services.cases import (
     CaseConflict,
+    CaseRefused,
+    RequestInFuture,
     case_add_note,
     case_assign,
     case_close_by_hand,
@@ -18,6 +20,8 @@ from blcheck.cases.services.verification import (
 
 __all__ = [
     "CaseConflict",
+    "CaseRefused",
+    "RequestInFuture",
     "case_add_note",
     "case_assign",
     "case_close_by_hand",
