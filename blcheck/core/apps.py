@@ -7,5 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        # Connects the worker heartbeat to Celery's worker signals.
-        from blcheck.core import heartbeat  # noqa: F401
+        # heartbeat: the worker heartbeat on Celery's worker signals.
+        # datafiles: SQLite files 0600 on connect; the first admin password
+        # file removed once that password is changed.
+        # auth: a log-in starts the idle-session clock.
+        from blcheck.core import auth, datafiles, heartbeat  # noqa: F401

@@ -1,6 +1,7 @@
 import csv
 import io
-from typing import Any
+from collections.abc import Collection
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -8,13 +9,16 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from blcheck.core import outbound
 from blcheck.lookups.catalog import retired_zones
 from blcheck.monitoring.models import (
     KIND_FIELDS,
     Blocklist,
     NotificationPreference,
+    Tag,
     Target,
 )
+from blcheck.monitoring.services import notifications
 from blcheck.monitoring.targets import (
     Message,
     ParsedTarget,
@@ -22,12 +26,21 @@ from blcheck.monitoring.targets import (
     parse_bulk_csv,
     parse_bulk_lines,
     parse_target,
+    tag_names,
+    tag_total_error,
 )
 
 
 def translated(message: Message) -> str:
     """A pure module's message in the user's language."""
     return gettext(message.template) % message.params
+
+
+def tag_total_message(names: Collection[str]) -> str | None:
+    """Why these tags cannot be added (too many tags in all), or None."""
+    known = Tag.objects.filter(name__in=names).count()
+    error = tag_total_error(existing=Tag.objects.count(), new=len(names) - known)
+    return None if error is None else translated(error)
 
 
 class TargetForm(forms.Form):
@@ -79,8 +92,15 @@ class TargetForm(forms.Form):
         help_text=_("Comma-separated, e.g. tokyo, outbound"),
     )
 
-    def clean_tags(self) -> list[str]:
-        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+    def clean_tags(self) -> tuple[str, ...]:
+        try:
+            names = tag_names(self.cleaned_data["tags"].split(","))
+        except TargetError as exc:
+            raise forms.ValidationError(translated(exc.message), code="tags") from exc
+        message = tag_total_message(names)
+        if message is not None:
+            raise forms.ValidationError(message, code="tags")
+        return names
 
     def service_kwargs(self) -> dict[str, Any]:
         return {
@@ -130,28 +150,42 @@ class BulkTargetForm(forms.Form):
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "value" not in [
-            f.strip() for f in reader.fieldnames
-        ]:
+        # newline="": the csv module reads every line end itself (\r\n, \n, \r).
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            if not reader.fieldnames or "value" not in [
+                f.strip() for f in reader.fieldnames
+            ]:
+                raise forms.ValidationError(
+                    _("The first row must name the columns, with value.")
+                )
+            # Cells beyond the header's columns (key None) are left out.
+            return [
+                {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+                for row in reader
+            ]
+        except csv.Error as exc:  # a cell over csv.field_size_limit()
             raise forms.ValidationError(
-                _("The first row must name the columns, with value.")
-            )
-        return [
-            {(k or "").strip(): (v or "").strip() for k, v in row.items()}
-            for row in reader
-        ]
+                _("Line %(line)s: a cell is longer than %(limit)s characters."),
+                params={
+                    "line": reader.reader.line_num,
+                    "limit": csv.field_size_limit(),
+                },
+            ) from exc
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         lines, records = data.get("lines") or "", data.get("csv_file")
         if self.errors:
             return data
-        limit = settings.MAX_RANGE_SIZE
+        limits = {
+            "max_range_size": settings.MAX_RANGE_SIZE,
+            "max_addresses": settings.MAX_BULK_ADDRESSES,
+        }
         if records is not None:
-            rows, errors = parse_bulk_csv(records, max_range_size=limit)
+            rows, errors = parse_bulk_csv(records, **limits)
         else:
-            rows, errors = parse_bulk_lines(lines, max_range_size=limit)
+            rows, errors = parse_bulk_lines(lines, **limits)
         known = set(
             Target.objects.filter(value__in=[r.target.value for r in rows]).values_list(
                 "value", flat=True
@@ -169,6 +203,8 @@ class BulkTargetForm(forms.Form):
             for r in rows
             if r.target.value in known
         ]
+        tags = tag_total_message({t for r in rows for t in r.tags})
+        messages += [tags] if tags else []
         if not rows and not messages:
             messages.append(gettext("Paste at least one target or choose a CSV file."))
         if messages:
@@ -287,8 +323,43 @@ class BlocklistForm(forms.ModelForm):
         return enabled
 
 
+def refusal_error(refused: outbound.Refused) -> forms.ValidationError:
+    """Why the outbound rule refuses a URL, in the user's language."""
+    return forms.ValidationError(
+        gettext(refused.template) % refused.params, code=refused.reason
+    )
+
+
+class WebhookURLField(forms.URLField):
+    """A URL whose refusal says why: the outbound rule's reasons that need no
+    DNS come before Django's syntax check ("Enter a valid URL" for 127.1)."""
+
+    def run_validators(self, value: Any) -> None:
+        if value:
+            try:
+                notifications.webhook_check_shape(url=value)
+            except outbound.Refused as exc:
+                raise refusal_error(exc) from exc
+        super().run_validators(value)
+
+
 class NotificationPreferenceForm(forms.ModelForm):
+    """E-mail on or off, and a webhook the outbound rule allows (public https,
+    or an internal host the operator listed); a refusal says why."""
+
     class Meta:
         model = NotificationPreference
         formfield_callback = _https_urls
+        field_classes: ClassVar[dict[str, type[forms.Field]]] = {
+            "webhook_url": WebhookURLField
+        }
         fields = ("is_email_on", "webhook_url")
+
+    def clean_webhook_url(self) -> str:
+        url: str = self.cleaned_data["webhook_url"]
+        if url:
+            try:  # now with DNS: every address the host resolves to
+                notifications.webhook_destination(url=url)
+            except outbound.Refused as exc:
+                raise refusal_error(exc) from exc
+        return url

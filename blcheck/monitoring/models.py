@@ -479,4 +479,6 @@ class NotificationPreference(models.Model):
         verbose_name_plural = _("notification preferences")
 
     def __str__(self) -> str:
-        return f"notifications of {self.user}"
+        # The user alone: pages (the audit log) put the translated model name
+        # before it, and the audit log keeps this text as written.
+        return self.user.get_username()

@@ -6,9 +6,11 @@ value, so forms and the `lookup` command can show it as it is.
 
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from blcheck.lookups.dnsbl import subject_kind
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -163,9 +165,82 @@ def parse_target(text: str, *, max_range_size: int) -> ParsedTarget:
     return ParsedTarget(Kind.ADDRESS, str(address), _address_warnings(address))
 
 
+# --- a case's address -------------------------------------------------------
+
+# What a list does not cover, by dnsbl.subject_kind of the subject.
+_KIND_REFUSALS = {
+    "ipv4": gettext_noop(
+        "%(list)s does not list IPv4 addresses: no case for %(subject)s there."
+    ),
+    "ipv6": gettext_noop(
+        "%(list)s does not list IPv6 addresses: no case for %(subject)s there."
+    ),
+    "domain": gettext_noop(
+        "%(list)s does not list domains: no case for %(subject)s there."
+    ),
+}
+
+
+def case_subject(
+    text: str, *, target: str, kinds: Collection[str], list_name: str
+) -> str:
+    """The address (or domain) a case on target is about, normalised: target
+    itself (text empty) or an address inside target's range, of a kind the list
+    covers (kinds, of dnsbl.KINDS). Anything else raises TargetError."""
+    text = text.strip()
+    try:
+        network: IPNetwork | None = ipaddress.ip_network(target)
+    except ValueError:
+        network = None  # a domain target
+    if network is None:
+        subject = _case_domain(text, target)
+    elif not text and network.num_addresses > 1:
+        raise TargetError(
+            gettext_noop("%(range)s is a range: name the listed address."),
+            range=target,
+        )
+    else:
+        subject = _case_address(text, network, target) if text else target
+    kind = subject_kind(subject)
+    if kind not in kinds:
+        raise TargetError(_KIND_REFUSALS[kind], list=list_name, subject=subject)
+    return subject
+
+
+def _case_domain(text: str, target: str) -> str:
+    try:
+        subject = _parse_domain(text).value if text else target
+    except TargetError:
+        subject = text
+    if subject != target:
+        raise TargetError(
+            gettext_noop("%(subject)s is not %(target)s."),
+            subject=text[:80],
+            target=target,
+        )
+    return subject
+
+
+def _case_address(text: str, network: IPNetwork, target: str) -> str:
+    try:
+        address: IPAddress | None = ipaddress.ip_address(text)
+    except ValueError:
+        address = None
+    if address is None or address not in network:
+        template = (
+            gettext_noop("%(subject)s is not %(target)s.")
+            if network.num_addresses == 1
+            else gettext_noop("%(subject)s is not an address inside %(target)s.")
+        )
+        raise TargetError(template, subject=text[:80], target=target)
+    return str(address)
+
+
 # --- bulk input -------------------------------------------------------------
 
 MAX_BULK_LINES = 5000
+MAX_TAGS_PER_TARGET = 20
+MAX_TAGS = 1000  # distinct tags in all
 
 
 @dataclass(frozen=True)
@@ -191,30 +266,34 @@ def _bulk_fields(line: str) -> tuple[str, str]:
 
 
 def parse_bulk_lines(
-    text: str, *, max_range_size: int
+    text: str, *, max_range_size: int, max_addresses: int
 ) -> tuple[list[BulkRow], list[BulkError]]:
-    """Pasted lines: a target and an optional label each; # starts a comment."""
+    """Pasted lines: a target and an optional label each; # starts a comment.
+    The ranges may hold max_addresses in all."""
     records = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if line:
             value, label = _bulk_fields(line)
             records.append((number, raw, {"value": value, "label": label}))
-    return _bulk_rows(records, max_range_size)
+    return _bulk_rows(records, max_range_size, max_addresses)
 
 
 def parse_bulk_csv(
-    rows: list[dict[str, str]], *, max_range_size: int
+    rows: list[dict[str, str]], *, max_range_size: int, max_addresses: int
 ) -> tuple[list[BulkRow], list[BulkError]]:
-    """CSV records with a header: value (required), label, tags (;), interval."""
+    """CSV records with a header: value (required), label, tags (;), interval.
+    The ranges may hold max_addresses in all."""
     records = [
         (number, ",".join(r.values()), r) for number, r in enumerate(rows, start=2)
     ]
-    return _bulk_rows(records, max_range_size)
+    return _bulk_rows(records, max_range_size, max_addresses)
 
 
 def _bulk_rows(
-    records: list[tuple[int, str, dict[str, str]]], max_range_size: int
+    records: list[tuple[int, str, dict[str, str]]],
+    max_range_size: int,
+    max_addresses: int,
 ) -> tuple[list[BulkRow], list[BulkError]]:
     if len(records) > MAX_BULK_LINES:
         message = Message(
@@ -227,39 +306,80 @@ def _bulk_rows(
     seen: dict[str, int] = {}  # value -> first line
     for number, raw, fields in records:
         try:
-            parsed = parse_target(
-                fields.get("value") or "", max_range_size=max_range_size
-            )
-            interval = _interval(fields.get("interval") or "")
+            row = _bulk_row(number, fields, max_range_size, seen)
         except TargetError as exc:
             errors.append(BulkError(number, raw.strip(), exc.message))
             continue
-        if parsed.value in seen:
-            errors.append(
-                BulkError(
-                    number,
-                    raw.strip(),
-                    Message(
-                        gettext_noop("%(value)s is already on line %(line)s."),
-                        {"value": parsed.value, "line": seen[parsed.value]},
-                    ),
-                )
-            )
-            continue
-        seen[parsed.value] = number
-        tags = tuple(
-            t.strip() for t in (fields.get("tags") or "").split(";") if t.strip()
+        seen[row.target.value] = number
+        rows.append(row)
+    total = sum(_address_count(row.target) for row in rows)
+    if total > max_addresses:
+        message = Message(
+            gettext_noop(
+                "These targets hold %(total)s addresses in all; the limit is "
+                "%(limit)s at once. Add them in smaller parts."
+            ),
+            {"total": f"{total:,}", "limit": f"{max_addresses:,}"},
         )
-        rows.append(
-            BulkRow(number, parsed, (fields.get("label") or "")[:100], tags, interval)
-        )
+        return [], [BulkError(0, "", message), *errors]
     return rows, errors
+
+
+def _bulk_row(
+    number: int, fields: dict[str, str], max_range_size: int, seen: dict[str, int]
+) -> BulkRow:
+    parsed = parse_target(fields.get("value") or "", max_range_size=max_range_size)
+    interval = _interval(fields.get("interval") or "")
+    if parsed.value in seen:
+        raise TargetError(
+            gettext_noop("%(value)s is already on line %(line)s."),
+            value=parsed.value,
+            line=seen[parsed.value],
+        )
+    tags = tag_names((fields.get("tags") or "").split(";"))
+    return BulkRow(number, parsed, (fields.get("label") or "")[:100], tags, interval)
+
+
+def _address_count(target: ParsedTarget) -> int:
+    if target.kind is Kind.RANGE:
+        return ipaddress.ip_network(target.value).num_addresses
+    return 1
+
+
+def tag_names(texts: Iterable[str]) -> tuple[str, ...]:
+    """The distinct tag names in texts (cut to 50 characters, blanks dropped);
+    more than MAX_TAGS_PER_TARGET raises TargetError."""
+    names = tuple(dict.fromkeys(t.strip()[:50] for t in texts if t.strip()))
+    if len(names) > MAX_TAGS_PER_TARGET:
+        raise TargetError(
+            gettext_noop("%(count)s tags on one target; the limit is %(limit)s."),
+            count=len(names),
+            limit=MAX_TAGS_PER_TARGET,
+        )
+    return names
+
+
+def tag_total_error(*, existing: int, new: int) -> Message | None:
+    """Why new tags cannot join the existing ones (MAX_TAGS in all), or None."""
+    if new and existing + new > MAX_TAGS:
+        return Message(
+            gettext_noop(
+                "%(new)s new tags would make %(total)s; the limit is %(limit)s "
+                "tags in all. Reuse existing tags."
+            ),
+            {"new": new, "total": f"{existing + new:,}", "limit": f"{MAX_TAGS:,}"},
+        )
+    return None
+
+
+# ASCII digits only: str.isdigit() takes "²", which int() refuses.
+_MINUTES = re.compile(r"[0-9]{1,5}")
 
 
 def _interval(text: str) -> int | None:
     if not text.strip():
         return None
-    if not text.strip().isdigit() or not 5 <= int(text) <= 7 * 24 * 60:
+    if not _MINUTES.fullmatch(text.strip()) or not 5 <= int(text) <= 7 * 24 * 60:
         raise TargetError(
             gettext_noop("'%(text)s' is not a check interval in minutes (5 to 10080)."),
             text=text,

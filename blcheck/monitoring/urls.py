@@ -17,6 +17,7 @@ urlpatterns = [
     path("lists/<int:pk>/edit/", views.blocklist_edit, name="blocklist-edit"),
     # notifications/
     path("notifications/", views.notification_settings, name="notification-settings"),
+    path("notifications/test/", views.notification_test, name="notification-test"),
     # runs/
     path("runs/<int:pk>/", views.run_progress, name="run-detail"),
     path("runs/groups/<uuid:group>/", views.group_progress, name="group-progress"),

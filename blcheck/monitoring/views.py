@@ -194,3 +194,29 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         {"form": form, "email": user.email},
         status=status,
     )
+
+
+@require_POST
+@editor_required
+def notification_test(request: HttpRequest) -> HttpResponse:
+    """Send a test message to the saved settings and say what became of it."""
+    result = notifications.notification_send_test(user=acting_user(request))
+    if result.email is None and result.webhook is None:
+        messages.warning(
+            request, _("Nothing to test: turn e-mail on or save a webhook URL first.")
+        )
+    if result.email is not None:
+        if result.is_email_sent:
+            messages.success(
+                request, _("E-mail: sent to %(email)s.") % {"email": result.email}
+            )
+        else:
+            messages.error(request, _("E-mail: sending failed."))
+    if result.webhook is not None:
+        delivered = result.webhook.outcome == notifications.Outcome.DELIVERED
+        messages.add_message(
+            request,
+            messages.SUCCESS if delivered else messages.ERROR,
+            notifications.delivery_text(result.webhook),
+        )
+    return redirect("monitoring:notification-settings")

@@ -14,7 +14,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
+from auditlog.models import LogEntry
 from django import forms
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
@@ -25,12 +27,21 @@ from django.utils.translation import ngettext
 
 from blcheck.core.paging import CURSOR_PARAM
 from blcheck.monitoring.models import Blocklist, ListingChange, Lookup, Target
-from blcheck.reports.selectors import dashboard
+from blcheck.reports.selectors import audit, dashboard
 from blcheck.reports.selectors.dashboard import ERRORING, LISTED, NEVER, Column
 from blcheck.reports.selectors.target import DEFAULT_DAYS, TIMELINE_DAYS
 
 PAGE_MAX_DAYS = 400
 TOO_LONG = "too_long"
+# The days a search may name: a day's bounds (its midnight, the next midnight)
+# must exist as datetimes in every time zone, in UTC and in the database.
+# Midnight of 0001-01-01 in Tokyo is in year 0 in UTC, which Python has not.
+FIRST_DAY = date.min + timedelta(days=1)
+LAST_DAY = date.max - timedelta(days=1)
+OUT_OF_RANGE = "out_of_range"
+# A target's value is at most 253 characters; a longer search matches nothing,
+# and SQLite refuses a LIKE pattern over 50,000 bytes.
+SEARCH_MAX_LENGTH = 253
 
 
 def day_start(day: date) -> datetime:
@@ -46,10 +57,15 @@ class HistoryForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, self._out_of_range(name))
         if self.errors:
             return cleaned  # a date that does not parse is reported as it is
         end = cleaned.get("date_to") or timezone.localdate()
-        start = cleaned.get("date_from") or end - timedelta(days=self.default_days - 1)
+        span = timedelta(days=self.default_days - 1)
+        start = cleaned.get("date_from") or max(end, FIRST_DAY + span) - span
         cleaned["date_from"], cleaned["date_to"] = start, end
         if start > end:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -64,6 +80,17 @@ class HistoryForm(forms.Form):
                 code=TOO_LONG,
             )
         return cleaned
+
+    def _out_of_range(self, name: str) -> ValidationError:
+        return ValidationError(
+            _("%(field)s: give a day from %(first)s to %(last)s."),
+            code=OUT_OF_RANGE,
+            params={
+                "field": self.fields[name].label,
+                "first": FIRST_DAY,
+                "last": LAST_DAY,
+            },
+        )
 
     @property
     def only_too_long(self) -> bool:
@@ -142,6 +169,7 @@ class HistoryFilter(django_filters.FilterSet):
     target = django_filters.CharFilter(
         label=_("Target"),
         method="filter_target",
+        max_length=SEARCH_MAX_LENGTH,
         help_text=_("An exact address, or part of a target's value or label."),
     )
 
@@ -278,7 +306,9 @@ class TargetGridFilter(django_filters.FilterSet):
     """
 
     q = django_filters.CharFilter(
-        label=_("Search address or label"), method="filter_search"
+        label=_("Search address or label"),
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
     )
     tag = django_filters.ChoiceFilter(
         label=_("Tag"), field_name="tags__name", empty_label=_("All tags")
@@ -376,3 +406,75 @@ class TargetPageFilter(django_filters.FilterSet):
 
     def filter_days(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return queryset  # the timeline's period (timeline_days), not the lookups'
+
+
+class AuditLogForm(forms.Form):
+    """The audit log's dates: both optional (all time), in order."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(
+                    name,
+                    _("Give a day from %(first)s to %(last)s.")
+                    % {"first": FIRST_DAY, "last": LAST_DAY},
+                )
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+
+class AuditLogFilter(django_filters.FilterSet):
+    """The audit log (who changed targets, lists, notification settings, users
+    and group membership): by days, actor, kind of object and action. The kinds
+    offered come from the models the log follows, without a query."""
+
+    date_from = _day_filter(_("From"), "filter_from")
+    date_to = _day_filter(_("To"), "filter_to")
+    actor = django_filters.ModelChoiceFilter(
+        label=_("Who"),
+        queryset=User.objects.only("pk", "username").order_by("username"),
+        empty_label=_("Anyone"),
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind of object"), method="filter_kind", empty_label=_("Any kind")
+    )
+    action = django_filters.ChoiceFilter(
+        label=_("Action"),
+        choices=(
+            (LogEntry.Action.CREATE, _("Added")),
+            (LogEntry.Action.UPDATE, _("Changed")),
+            (LogEntry.Action.DELETE, _("Deleted")),
+        ),
+        empty_label=_("Any action"),
+    )
+
+    class Meta:
+        model = LogEntry
+        fields = ("date_from", "date_to", "actor", "kind", "action")
+        form = AuditLogForm
+
+    def __init__(self, data: QueryDict, *, queryset: QuerySet[LogEntry]) -> None:
+        super().__init__(data, queryset=queryset)
+        self.filters["kind"].extra["choices"] = audit.audit_kinds()
+
+    def filter_from(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(timestamp__gte=day_start(value))
+
+    def filter_to(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(timestamp__lt=day_start(value + timedelta(days=1)))
+
+    def filter_kind(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        app_label, _dot, model = value.partition(".")
+        return queryset.filter(
+            content_type__app_label=app_label, content_type__model=model
+        )
+
+    def query(self) -> QueryDict:
+        """The search as a query string, without the page."""
+        query = self.data.copy()
+        query.pop(CURSOR_PARAM, None)
+        return query

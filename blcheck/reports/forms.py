@@ -1,6 +1,7 @@
 """The period form of the reports: a plain GET form, so every report works
 without JavaScript. (The pages' filters are FilterSets: reports/filters.py.)"""
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -13,6 +14,10 @@ from blcheck.reports.stats import Period
 
 DEFAULT_MONTHS = 12
 CUSTOM = "custom"
+# The months a period may name: its bounds (midnight of its first day and of
+# the day after it) must exist as datetimes in every time zone and in UTC.
+FIRST_MONTH = date(1, 2, 1)
+LAST_MONTH = date(9999, 11, 1)
 
 
 class MonthInput(forms.TextInput):
@@ -61,7 +66,11 @@ class PeriodForm(forms.Form):
             self.add_error("start", _("Give the first month as YYYY-MM."))
         if last is None:
             self.add_error("end", _("Give the last month as YYYY-MM."))
-        if first is None or last is None:
+        for name, month in (("start", first), ("end", last)):
+            if month is not None and not FIRST_MONTH <= month <= LAST_MONTH:
+                self.add_error(name, self._out_of_range(name))
+        refused = self.has_error("start") or self.has_error("end")
+        if refused or first is None or last is None:
             return None
         period = stats.months_between(first, last)
         if period is None:
@@ -75,3 +84,14 @@ class PeriodForm(forms.Form):
             )
             self.add_error("end", message % {"count": later})
         return period
+
+    def _out_of_range(self, name: str) -> forms.ValidationError:
+        return forms.ValidationError(
+            _("%(field)s: give a month from %(first)s to %(last)s."),
+            code="out_of_range",
+            params={
+                "field": self.fields[name].label,
+                "first": f"{FIRST_MONTH.year:04}-{FIRST_MONTH.month:02}",
+                "last": f"{LAST_MONTH.year:04}-{LAST_MONTH.month:02}",
+            },
+        )

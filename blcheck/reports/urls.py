@@ -1,6 +1,6 @@
 from django.urls import path
 
-from blcheck.reports.views import dashboard, history, reports, target
+from blcheck.reports.views import audit, dashboard, history, reports, target
 
 app_name = "reports"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path(
         "history/episodes.csv", history.episode_history_csv, name="history-episodes-csv"
     ),
+    # audit/
+    path("audit/", audit.audit_log, name="audit-log"),
     # reports/
     path("reports/", reports.report_index, name="report-index"),
     path(

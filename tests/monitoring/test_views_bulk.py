@@ -76,6 +76,11 @@ def test_csv_upload_with_tags_and_intervals(client, it_staff):
         (b"address,label\n192.0.2.1,x\n", "must name the columns"),
         (b"value\n" + b"192.0.2.1\n" * 600_000, "larger than 1 MiB"),
         (b"value,interval\n192.0.2.1,3\n", "check interval"),
+        # A cell over csv.field_size_limit() (131,072 characters): a 500 before.
+        (b"value,label\n192.0.2.1," + b"x" * 131_073 + b"\n", "Line 2: a cell"),
+        (b'value,label\n192.0.2.1,"never closed' + b"x" * 140_000, "Line 2: a cell"),
+        # Unicode digits pass str.isdigit() but not int(): a 500 before.
+        ("value,interval\n192.0.2.1,\u00b2\n".encode(), "check interval"),
     ],
 )
 def test_bad_csv_is_refused_clearly(client, it_staff, content, message):
@@ -86,6 +91,20 @@ def test_bad_csv_is_refused_clearly(client, it_staff, content, message):
     assert response.status_code == 422
     assert message in response.content.decode()
     assert not Target.objects.exists()
+
+
+def test_csv_with_old_mac_line_ends_and_extra_cells_is_read(client, it_staff):
+    """A lone \r ended csv with "new-line character seen in unquoted field",
+    and a row longer than the header put a list under the key None: both 500s."""
+    client.force_login(it_staff)
+    upload = io.BytesIO(b"value,label\r192.0.2.1,mx1,extra,cells\r192.0.2.2\r")
+    upload.name = "targets.csv"
+    response = post_bulk(client, csv_file=upload)
+    assert response.status_code == 302
+    assert sorted(Target.objects.values_list("value", "label")) == [
+        ("192.0.2.1", "mx1"),
+        ("192.0.2.2", ""),
+    ]
 
 
 def test_empty_bulk_form_asks_for_targets(client, it_staff):

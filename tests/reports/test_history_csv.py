@@ -83,6 +83,21 @@ def test_a_span_too_long_for_the_page_still_exports(reader):
     assert [row[1] for row in rows_of(response)[1:]] == [lookup.subject]
 
 
+@pytest.mark.parametrize(
+    ("url", "page"),
+    [(LOOKUPS_CSV, LOOKUPS), (EPISODES_CSV, reverse("reports:history-episodes"))],
+)
+@pytest.mark.parametrize("params", ["date_from=0001-01-01", "date_to=9999-12-31"])
+def test_an_export_of_days_out_of_range_is_refused_before_it_streams(
+    reader, url, page, params
+):
+    LookupFactory()
+    episode(at=ago(days=1))
+    response = reader.get(f"{url}?{params}")
+    assert response.status_code == 302  # not a download cut short
+    assert response["Location"] == f"{page}?{params}"
+
+
 def test_csv_starts_with_a_utf8_bom(reader):
     body = b"".join(reader.get(LOOKUPS_CSV).streaming_content)
     assert body.startswith(b"\xef\xbb\xbfchecked_at,subject,")

@@ -2,6 +2,8 @@
 messages and query cost. (Their pages: test_keyset_paging.py; their CSV:
 test_history_csv.py.)"""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -199,6 +201,39 @@ def test_invalid_dates_give_a_message_and_no_query(
     assert message in parse(response.content).find("form", role="search").text
     assert response.context["page"] is None
     assert lookup_queries(captured) == []
+
+
+@pytest.mark.parametrize("url", [LOOKUPS, EPISODES])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"date_to": "9999-12-31"}, "To"),
+        ({"date_from": "0001-01-01"}, "From"),
+        ({"date_from": "2025-01-01", "date_to": "9999-12-31"}, "To"),
+        ({"date_to": "0001-01-02"}, None),  # its default start would be year 0
+    ],
+)
+def test_days_beyond_what_time_zones_and_the_database_hold_are_refused(
+    reader, url, params, field
+):
+    LookupFactory()
+    response = reader.get(url, params)
+    assert response.status_code == 200
+    form = parse(response.content).find("form", role="search").text
+    if field:
+        assert f"{field}: give a day from 0001-01-02 to 9999-12-30." in form
+        assert response.context["page"] is None
+    else:
+        assert response.context["date_from"] == date(1, 1, 2)
+
+
+@pytest.mark.parametrize("url", [LOOKUPS, EPISODES])
+def test_a_search_longer_than_any_target_is_refused_not_a_500(reader, url):
+    """SQLite refuses a LIKE pattern over 50,000 bytes: this was a 500."""
+    response = reader.get(url, {"target": "x" * 60_000})
+    assert response.status_code == 200
+    form = parse(response.content).find("form", role="search").text
+    assert "at most 253 characters" in form
 
 
 def test_export_with_a_bad_date_sends_back_to_the_page(reader):

@@ -71,4 +71,5 @@ def main_pages() -> list[str]:
         reverse("reports:report-case-ageing"),
         reverse("reports:report-repeat-listings"),
         reverse("reports:report-cases-per-person"),
+        reverse("reports:audit-log"),
     ]

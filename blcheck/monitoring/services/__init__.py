@@ -12,6 +12,7 @@ from blcheck.monitoring.services.runs import (
     run_recover_stalled,
 )
 from blcheck.monitoring.services.targets import (
+    TagLimitError,
     run_create,
     run_dispatch_due,
     run_enqueue,
@@ -22,6 +23,7 @@ from blcheck.monitoring.services.targets import (
 )
 
 __all__ = [
+    "TagLimitError",
     "blocklist_load_catalog",
     "blocklist_save",
     "listing_apply",

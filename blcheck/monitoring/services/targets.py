@@ -9,9 +9,16 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from blcheck.monitoring.models import CheckRun, Tag, Target
-from blcheck.monitoring.targets import BulkRow, ParsedTarget
+from blcheck.monitoring.targets import (
+    BulkRow,
+    ParsedTarget,
+    TargetError,
+    tag_names,
+    tag_total_error,
+)
 
 QUEUED_TOO_LONG = timedelta(minutes=5)  # a queued run's message was probably lost
 
@@ -111,10 +118,24 @@ def run_dispatch_due(*, now: datetime | None = None) -> int:
     return len(due)
 
 
+class TagLimitError(ValueError):
+    """More tags on one target than MAX_TAGS_PER_TARGET, or more than MAX_TAGS."""
+
+
 def tag_get_or_create(*, names: Iterable[str]) -> list[Tag]:
-    """The named tags, created when new."""
+    """One target's tags, created when new; more than MAX_TAGS_PER_TARGET, or
+    more than MAX_TAGS in all, raises TagLimitError and creates none."""
+    try:
+        wanted = tag_names(names)
+    except TargetError as exc:
+        raise TagLimitError(gettext(exc.message.template) % exc.message.params) from exc
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=wanted)}
+    new = [name for name in wanted if name not in existing]
+    error = tag_total_error(existing=Tag.objects.count(), new=len(new))
+    if error is not None:
+        raise TagLimitError(gettext(error.template) % error.params)
     return [
-        Tag.objects.get_or_create(name=name[:50])[0] for name in dict.fromkeys(names)
+        existing.get(name) or Tag.objects.get_or_create(name=name)[0] for name in wanted
     ]
 
 
