@@ -465,6 +465,7 @@ class NotificationPreference(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notification_preference",
+        verbose_name=_("user"),
     )
     is_email_on = models.BooleanField(_("e-mail me"), default=False)
     webhook_url = models.URLField(

@@ -68,6 +68,11 @@ def test_it_staff_adding_a_target_through_the_web_form_is_recorded(client, it_st
     assert (entry.action, entry.actor) == (LogEntry.Action.CREATE, it_staff)
     assert entry.changes_dict["label"] == ["None", "MX 1"]
     assert "next_check_at" not in entry.changes_dict  # blcheck's own field
+    # The page names the owner, not the user's id.
+    client.force_login(it_staff)
+    page = parse(client.get(reverse("reports:audit-log")).content)
+    owner = page.find("li", text="Owner")
+    assert owner.text.endswith("→ itstaff")
 
 
 def test_editing_a_target_records_before_and_after_with_its_tags(

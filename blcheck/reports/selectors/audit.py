@@ -61,11 +61,17 @@ def _shown(field: Any) -> bool:
     )
 
 
-def _text(field: Any, value: Any) -> str:
+Names = dict[tuple[Any, str], str]  # (related model, pk) -> str(object)
+
+
+def _text(field: Any, value: Any, names: Names) -> str:
     """A stored value as people read it: choices by their label, yes or no,
-    times in TIME_ZONE, None as empty. django-auditlog stores strings."""
+    times in TIME_ZONE, a related object by its name, None as empty.
+    django-auditlog stores strings."""
     if value is None or value == "None":
         return ""
+    if isinstance(field, models.ForeignKey):
+        return names.get((field.related_model, str(value)), f"#{value}")
     choices = dict(getattr(field, "choices", None) or ())
     if choices:
         return str(choices.get(value, value))
@@ -81,9 +87,35 @@ def _text(field: Any, value: Any) -> str:
     return str(value)
 
 
-def audit_changes(entry: LogEntry) -> list[Change]:
+def _related_names(entries: list[LogEntry]) -> Names:
+    """The names of the objects the entries' foreign keys point at: one query
+    per related model on the page (an owner, a user), whatever the page holds."""
+    wanted: dict[Any, set[str]] = {}
+    for entry in entries:
+        model = entry.content_type.model_class()
+        for name, values in (entry.changes_dict or {}).items():
+            field = _field(model, name)
+            if isinstance(field, models.ForeignKey) and isinstance(values, list):
+                wanted.setdefault(field.related_model, set()).update(
+                    str(v) for v in values if v not in (None, "None")
+                )
+    names: Names = {}
+    for related, pks in wanted.items():
+        found = related._default_manager.in_bulk([pk for pk in pks if pk.isdigit()])
+        names.update({(related, str(pk)): str(obj) for pk, obj in found.items()})
+    return names
+
+
+def audit_entries(entries: list[LogEntry]) -> list[tuple[LogEntry, list[Change]]]:
+    """Each entry with its changes, field by field, for the page."""
+    names = _related_names(entries)
+    return [(entry, audit_changes(entry, names)) for entry in entries]
+
+
+def audit_changes(entry: LogEntry, names: Names | None = None) -> list[Change]:
     """The entry's changes, field by field (labels in the reader's language).
-    Reads no row: labels and choices come from the model."""
+    Labels and choices come from the model; related objects from `names`."""
+    names = names or {}
     model = entry.content_type.model_class()
     changes = []
     for name, values in (entry.changes_dict or {}).items():
@@ -99,5 +131,7 @@ def audit_changes(entry: LogEntry) -> list[Change]:
                 changes.append(Change(label, removed=objects))
             continue
         old, new = [*values, "", ""][:2]
-        changes.append(Change(label, old=_text(field, old), new=_text(field, new)))
+        changes.append(
+            Change(label, old=_text(field, old, names), new=_text(field, new, names))
+        )
     return changes

@@ -24,7 +24,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             cursor=request.GET.get(CURSOR_PARAM, ""),
             size=selectors.PAGE_SIZE,
         )
-        entries = [(entry, selectors.audit_changes(entry)) for entry in page.rows]
+        entries = selectors.audit_entries(page.rows)
     context = {
         "filter": filtered,
         "page": page,
