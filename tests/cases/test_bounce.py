@@ -7,22 +7,10 @@ from pathlib import Path
 import pytest
 
 from blcheck.cases.bounce import MAX_BYTES, BounceTooLarge, parse_bounce
-from tests.support.bounces import BARRACUDA_REPLY, BOUNCE_FIELDS
+from tests.support.bounces import BARRACUDA_REPLY, BOUNCE_FIELDS, mime_message
 
 # Real bounces and their hand-written labels (provenance and licences: SOURCE.md).
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bounces"
-
-
-def _message(body: bytes, content_type: str, encoding: str = "7bit") -> bytes:
-    head = (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.jp>\r\n"
-        "To: sender@example.com\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "MIME-Version: 1.0\r\n"
-        f"Content-Type: {content_type}\r\n"
-        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
-    )
-    return head.encode("ascii") + body
 
 
 def _same(field: str, expected: object, got: object) -> bool:
@@ -87,7 +75,7 @@ def test_iso_2022_jp_body_is_decoded():
         "<<< 554 5.7.1 Service unavailable; Client host [192.0.2.66] blocked "
         "using zen.spamhaus.org\n"
     )
-    raw = _message(body.encode("iso2022_jp"), "text/plain; charset=ISO-2022-JP")
+    raw = mime_message(body.encode("iso2022_jp"), "text/plain; charset=ISO-2022-JP")
 
     report = parse_bounce(raw)
 
@@ -102,7 +90,9 @@ def test_shift_jis_body_is_decoded():
         "メールを配送できませんでした。\n"
         "550 5.7.1 Email rejected because 192.0.2.67 is listed by bl.spamcop.net\n"
     )
-    raw = _message(body.encode("shift_jis"), "text/plain; charset=Shift_JIS", "8bit")
+    raw = mime_message(
+        body.encode("shift_jis"), "text/plain; charset=Shift_JIS", "8bit"
+    )
 
     report = parse_bounce(raw)
 
@@ -134,7 +124,7 @@ def test_html_only_notice_is_stripped_and_unescaped():
         "http://mail.live.com/mail/troubleshooting.aspx#errors</a>.&#39;</p>"
         "</body></html>"
     )
-    raw = _message(markup.encode(), "text/html; charset=utf-8")
+    raw = mime_message(markup.encode(), "text/html; charset=utf-8")
 
     report = parse_bounce(raw)
 
@@ -158,7 +148,7 @@ def test_quoted_printable_soft_line_break_inside_url_is_joined():
         b"tion/?pr=3D1&i=\r\n"
         b"p=3D192.0.2.66\r\n"
     )
-    raw = _message(body, "text/plain; charset=us-ascii", "quoted-printable")
+    raw = mime_message(body, "text/plain; charset=us-ascii", "quoted-printable")
 
     report = parse_bounce(raw)
 
@@ -251,7 +241,7 @@ def test_the_returned_original_message_is_not_read():
 
 
 def test_a_bounce_forwarded_as_an_attachment_is_read():
-    inner = _message(BARRACUDA_REPLY.encode(), "text/plain; charset=us-ascii")
+    inner = mime_message(BARRACUDA_REPLY.encode(), "text/plain; charset=us-ascii")
     raw = (
         b"From: Staff <staff@example.com>\r\nTo: it@example.com\r\n"
         b"Subject: Fwd: look at this\r\nMIME-Version: 1.0\r\n"
@@ -335,7 +325,7 @@ def test_spans_point_at_the_values_in_text():
     assert found["category"] == "Barracuda Reputation"
 
 
-def test_spans_follow_the_decoded_text_of_a_message():
+def test_spans_follow_the_decoded_text_of_amime_message():
     raw = (CORPUS / "postfix-11.eml").read_bytes()
 
     report = parse_bounce(raw)

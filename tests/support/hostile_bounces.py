@@ -13,6 +13,7 @@ import quopri
 from collections.abc import Callable
 
 from blcheck.cases.bounce import MAX_BYTES
+from tests.support.bounces import mime_message
 
 # A rejection that names a list, so that the IP, list and URL readers run too.
 LISTED = "554 5.7.1 Client host [192.0.2.66] blocked using zen.spamhaus.org\n"
@@ -26,15 +27,8 @@ def _fill(unit: str, *, head: str = "", tail: str = "") -> bytes:
 
 
 def _message(body: bytes, content_type: str, encoding: str = "7bit") -> bytes:
-    head = (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.jp>\r\n"
-        "To: sender@example.com\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "MIME-Version: 1.0\r\n"
-        f"Content-Type: {content_type}\r\n"
-        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
-    ).encode()
-    return head + body[: MAX_BYTES - len(head)]
+    """A bounce message cut to the parser's limit."""
+    return mime_message(body, content_type, encoding)[:MAX_BYTES]
 
 
 def _html_message(markup_unit: str) -> bytes:
