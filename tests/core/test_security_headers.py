@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from blcheck.core.headers import DENIED_FEATURES
 from tests.factories import LookupFactory
+from tests.support.headers import directives
 from tests.support.html import Element, parse
 from tests.support.pages import main_pages
 
@@ -27,11 +28,6 @@ POLICY = {
     "object-src": ["'none'"],
 }
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "hx-get", "hx-post"}
-
-
-def directives(header: str) -> dict[str, list[str]]:
-    name_and_sources = (part.split() for part in header.split(";") if part.strip())
-    return {name: sources for name, *sources in name_and_sources}
 
 
 def is_code(name: str, value: str) -> bool:
