@@ -9,9 +9,11 @@ import logging
 import os
 import secrets
 import tempfile
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import environ
 from celery.schedules import crontab
@@ -225,6 +227,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "blcheck.core.context_processors.navigation",
+                "blcheck.monitoring.context_processors.resolver_outage",
             ],
         },
     },
@@ -406,6 +409,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },
+    # While the resolver fails, a canary query each minute notices its return
+    # even when no check is due.
+    "watch-resolver": {
+        "task": "blcheck.monitoring.tasks.watch_resolver",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     # Cases waiting for removal or re-evaluation are checked when due.
     "verify-requested-cases": {
         "task": "blcheck.cases.tasks.verify_requested_cases",
@@ -423,6 +433,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "blcheck.monitoring.tasks.prune_lookups",
         "schedule": crontab(hour=3, minute=17),
         "options": {"expires": 3000},
+    },
+    # Sends the pending notices once the first is BLCHECK_NOTIFY_WINDOW_MINUTES
+    # old (the window's start is data: PendingNotice.created_at).
+    "flush-notices": {
+        "task": "blcheck.monitoring.tasks.flush_notices",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
     },
 }
 # A worker writes this heartbeat every WORKER_HEARTBEAT_SECONDS; /healthz calls
@@ -489,6 +506,57 @@ DEFAULT_CHECK_INTERVAL_MINUTES = env.positive(
 # Mattermost on the LAN) that may resolve to private or loopback addresses.
 WEBHOOK_ALLOW_HTTP = env.bool("BLCHECK_WEBHOOK_ALLOW_HTTP", default=False)
 WEBHOOK_INTERNAL_HOSTS = env.list("BLCHECK_WEBHOOK_INTERNAL_HOSTS", default=[])
+
+# --- Notifications (docs/architecture.md "Notifications") ---------------------
+# Where people open the site, e.g. https://blcheck.example.com (with a sub-path
+# if served under one): messages link to pages there. Empty: they carry the
+# page's path alone (/targets/5/), never a guessed host.
+BASE_URL = env.str("BLCHECK_BASE_URL", default="").rstrip("/")
+_base = urlsplit(BASE_URL)
+if BASE_URL and not (
+    _base.scheme in {"http", "https"}
+    and _base.netloc
+    and not (_base.query or _base.fragment)
+):
+    raise ImproperlyConfigured(
+        f"BLCHECK_BASE_URL={BASE_URL!r} is not a site address; "
+        "use https://host or https://host/path."
+    )
+# Changes are gathered this long, from the first one, into one message.
+NOTIFY_WINDOW_MINUTES = env.positive("BLCHECK_NOTIFY_WINDOW_MINUTES", int, 10)
+# A window whose listings and clearings (those that flipped back within it
+# left out) touch fewer lists than this sends nothing unless a check failed
+# or a list turned unhealthy; the weekly digest still shows them.
+NOTIFY_MIN_LISTS = env.positive("BLCHECK_NOTIFY_MIN_LISTS", int, 1)
+DIGEST_DAY = env.str("BLCHECK_DIGEST_DAY", default="mon").strip().lower()
+if DIGEST_DAY not in {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}:
+    raise ImproperlyConfigured(
+        f"BLCHECK_DIGEST_DAY={DIGEST_DAY!r} is not a day; use mon, tue, ... sun."
+    )
+DIGEST_HOUR = env.int("BLCHECK_DIGEST_HOUR", default=9)
+if not 0 <= DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured(
+        f"BLCHECK_DIGEST_HOUR must be an hour from 0 to 23, not {DIGEST_HOUR}."
+    )
+
+
+class SiteCrontab(crontab):
+    """A crontab on the site's clock (TIME_ZONE), not Celery's UTC: Monday
+    09:00 stays 09:00 where people read it, summer time or not."""
+
+    @property
+    def tz(self) -> tzinfo:  # type: ignore[override]
+        from django.conf import settings
+
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+# The managers' weekly digest (blcheck/reports/digest.py), to those who asked.
+CELERY_BEAT_SCHEDULE["weekly-digest"] = {
+    "task": "blcheck.reports.tasks.send_weekly_digest",
+    "schedule": SiteCrontab(minute=0, hour=DIGEST_HOUR, day_of_week=DIGEST_DAY),
+    "options": {"expires": 3000},
+}
 
 # --- Audit log (django-auditlog, read on /audit/) ----------------------------
 # Who changed targets, lists, notification settings, users and group membership,

@@ -1,13 +1,15 @@
 import re
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib.auth.models import User
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from blcheck.cases import workflow
 from blcheck.cases.models import DelistingCase
 from blcheck.core.access import IT_STAFF
 from blcheck.monitoring.forms import translated
@@ -17,15 +19,89 @@ from blcheck.monitoring.targets import TargetError, case_subject
 MAX_BOUNCE_BYTES = 1024 * 1024
 
 
+KIND_WORDS = {
+    workflow.CharKind.DIGIT: _("digits"),
+    workflow.CharKind.UPPER: _("capital letters"),
+    workflow.CharKind.LOWER: _("lowercase letters"),
+    workflow.CharKind.HYPHEN: _("hyphens"),
+    workflow.CharKind.UNDERSCORE: _("underscores"),
+    workflow.CharKind.DOT: _("dots"),
+}
+
+
+def _listed(words: list[str]) -> str:
+    """ "a, b and c" in the reader's language."""
+    if len(words) == 1:
+        return words[0]
+    return gettext("%(first)s and %(last)s") % {
+        "first": gettext(", ").join(words[:-1]),
+        "last": words[-1],
+    }
+
+
+def _piece_words(piece: workflow.Piece) -> str:
+    if piece.literal:
+        return piece.literal
+    kinds = list(piece.kinds)
+    if {workflow.CharKind.UPPER, workflow.CharKind.LOWER} <= set(kinds):
+        kinds.remove(workflow.CharKind.LOWER)
+        words = [
+            gettext("letters") if k == workflow.CharKind.UPPER else str(KIND_WORDS[k])
+            for k in kinds
+        ]
+    else:
+        words = [str(KIND_WORDS[k]) for k in kinds]
+    what = _listed(words)
+    if (piece.least, piece.most) == (0, 1):
+        return gettext("optionally %(what)s") % {"what": what}
+    if piece.most is None:
+        return what
+    if piece.least == piece.most:
+        return ngettext(
+            "%(what)s (%(count)s character)",
+            "%(what)s (%(count)s characters)",
+            piece.most,
+        ) % {"what": what, "count": piece.most}
+    return gettext("%(what)s (%(least)s to %(most)s characters)") % {
+        "what": what,
+        "least": piece.least,
+        "most": piece.most,
+    }
+
+
+def reference_format(blocklist: Blocklist) -> str:
+    """The list's confirmation numbers in words, with an example ("BBR followed
+    by digits and hyphens, e.g. BBR1234567-89"), never as a pattern."""
+    shape = workflow.reference_shape(blocklist.reference_pattern)
+    if shape is None:
+        return gettext(
+            "%(list)s confirmation numbers have a format of their own: enter "
+            "the number exactly as the list's confirmation page or e-mail shows it."
+        ) % {"list": blocklist.name}
+    first, *rest = [_piece_words(piece) for piece in shape.pieces]
+    words = first
+    if rest:
+        words = gettext("%(first)s followed by %(rest)s") % {
+            "first": first,
+            "rest": gettext(", then ").join(rest),
+        }
+    return gettext("%(list)s confirmation numbers are %(shape)s, e.g. %(example)s.") % {
+        "list": blocklist.name,
+        "shape": words,
+        "example": shape.example,
+    }
+
+
 def reference_error(blocklist: Blocklist, reference: str) -> str | None:
     """A message when the confirmation number does not have the list's format."""
     pattern = blocklist.reference_pattern
-    if reference and pattern and not re.fullmatch(pattern.strip("^$"), reference):
-        return _("%(list)s confirmation numbers look like %(pattern)s.") % {
-            "list": blocklist.name,
-            "pattern": pattern,
-        }
-    return None
+    if not reference or not pattern:
+        return None
+    try:
+        matched = re.fullmatch(pattern.strip("^$"), reference)
+    except re.error:  # a pattern typed by hand that is no pattern: accept
+        return None
+    return None if matched else reference_format(blocklist)
 
 
 class OpenCaseForm(forms.Form):
@@ -147,6 +223,47 @@ class RequestForm(forms.ModelForm):
         return reference
 
 
+def request_unavailable(case: DelistingCase) -> str:
+    """Why no removal request can be recorded on this case now, and what to do
+    instead, in one sentence; "" when one can."""
+    reason = workflow.request_blocked(case.policy, case.status)
+    name, hours = case.blocklist.name, case.blocklist.expiry_hours
+    if reason is None:
+        return ""
+    if reason is workflow.NoRequest.EXPIRY and hours:
+        return gettext(
+            "%(list)s listings expire on their own after %(hours)s hours without "
+            "new reports, so the list takes no requests; blcheck verifies the removal."
+        ) % {"list": name, "hours": hours}
+    sentences = {
+        workflow.NoRequest.ENDED: _(
+            "This case has ended; if the address is listed again, open a new case."
+        ),
+        workflow.NoRequest.EXPIRY: _(
+            "%(list)s listings expire on their own, so the list takes no "
+            "requests; blcheck verifies the removal."
+        ),
+        workflow.NoRequest.OWNER: _(
+            "Only the owner of the network (your hosting provider or upstream) "
+            "can have this %(list)s listing removed: ask them, and add their "
+            "answer as a note."
+        ),
+        workflow.NoRequest.NONE: _(
+            "%(list)s takes no removal requests; blcheck keeps checking and "
+            "records when the listing is gone."
+        ),
+        workflow.NoRequest.VERIFIED: _(
+            "blcheck verified the removal, so no request is needed; close the "
+            "case when the work is done."
+        ),
+        workflow.NoRequest.WATCHING: _(
+            "This case is being watched for relisting until the list's "
+            "re-evaluation; no request is needed."
+        ),
+    }
+    return str(sentences[reason]) % {"list": name}
+
+
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"),
@@ -163,19 +280,47 @@ class NoteForm(forms.Form):
     )
 
 
+HAND_END_LABELS = {
+    workflow.Status.CLOSED: _("Done: the removal is verified"),
+    workflow.Status.REJECTED: _("The list rejected the request"),
+    workflow.Status.ABANDONED: _("Abandon the case"),
+}
+
+
+def close_refusal(case: DelistingCase) -> str:
+    """Why a case cannot be ended the way a post asked."""
+    ends = workflow.hand_ends(case.status)
+    if not ends:
+        return gettext(
+            "This case has already ended (%(status)s); nothing was changed."
+        ) % {"status": case.get_status_display()}
+    return gettext(
+        "A case that is “%(status)s” cannot be ended that way; it can be: "
+        "%(choices)s. Nothing was changed."
+    ) % {
+        "status": case.get_status_display(),
+        "choices": _listed(
+            [gettext("“%(choice)s”") % {"choice": HAND_END_LABELS[end]} for end in ends]
+        ),
+    }
+
+
 class CloseForm(forms.Form):
-    to = forms.ChoiceField(
-        choices=[
-            (DelistingCase.Status.REJECTED, _("The list rejected the request")),
-            (DelistingCase.Status.ABANDONED, _("Abandon the case")),
-        ]
-    )
+    """How staff end a case: only the ends its status allows are offered, and
+    any other posted is refused with what the case can be ended with."""
+
+    to = forms.ChoiceField(choices=[])
     text = forms.CharField(label=_("Why"), max_length=10_000, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: DelistingCase, **kwargs: Any) -> None:
         # The note form on the same page has a "text" field too: ids of their own.
         kwargs.setdefault("auto_id", "id_close_%s")
         super().__init__(*args, **kwargs)
+        to = cast(forms.ChoiceField, self.fields["to"])
+        to.choices = [
+            (end.value, HAND_END_LABELS[end]) for end in workflow.hand_ends(case.status)
+        ]
+        to.error_messages["invalid_choice"] = close_refusal(case)
 
 
 class BounceForm(forms.Form):

@@ -25,3 +25,12 @@ def watch_relisting() -> None:
     from blcheck.cases import services
 
     services.case_watch_relisting()
+
+
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3
+)
+def notify_case(case_id: int, notice: str) -> None:
+    from blcheck.cases import notices
+
+    notices.case_notice_send(case_id=case_id, notice=notice)

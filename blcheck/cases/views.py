@@ -1,11 +1,12 @@
 import copy
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from blcheck.cases import forms as forms_module
 from blcheck.cases import selectors, services, workflow
 from blcheck.cases.bounce import BounceReport, parse_bounce
 from blcheck.cases.filters import CaseFilter
@@ -19,9 +20,16 @@ from blcheck.cases.forms import (
     RequestForm,
 )
 from blcheck.cases.models import CaseEvent, DelistingCase
+from blcheck.cases.timeline import case_timeline_entries
 from blcheck.core.access import acting_user, editor_required, viewer_required
 from blcheck.monitoring.models import Blocklist
 from blcheck.monitoring.selectors import target_for_address
+
+
+def _changed_meanwhile() -> str:
+    """A lost race, in the reader's language (the service words it in the site's)."""
+    return _("This case was changed by someone else. Reload and try again.")
+
 
 # A request as recorded, and each later change of it (the case page's requests).
 REQUEST_KINDS = (CaseEvent.Kind.REQUESTED, CaseEvent.Kind.REQUEST_AMENDED)
@@ -63,20 +71,33 @@ def case_open(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, case: DelistingCase, status: int = 200, **forms: object
+    request: HttpRequest,
+    case: DelistingCase,
+    status: int = 200,
+    *,
+    refusal: str = "",
+    unsaved: list[tuple[str, str]] | None = None,
+    **forms: object,
 ) -> HttpResponse:
-    events = list(selectors.case_timeline(case))
+    """The case page; refusal and unsaved: a post refused, and what it carried."""
+    entries = case_timeline_entries(selectors.case_timeline(case))
+    request_unavailable = forms_module.request_unavailable(case)
     context = {
         "case": case,
-        "events": events,
+        "events": entries,
         # The requests as recorded, each amendment below the request it changed.
-        "requests": [e for e in events if e.kind in REQUEST_KINDS],
-        "request_form": RequestForm(instance=case),
+        "requests": [e for e in entries if e.event.kind in REQUEST_KINDS],
+        "request_unavailable": request_unavailable,
+        "request_form": None if request_unavailable else RequestForm(instance=case),
         "assign_form": AssignForm(initial={"assignee": case.assignee_id}),
         "note_form": NoteForm(),
-        "close_form": CloseForm(),
+        "close_form": CloseForm(case=case),
+        "refusal": refusal,
+        "unsaved": unsaved or [],
         **forms,
     }
+    if not workflow.hand_ends(case.status):
+        context["close_form"] = None  # nothing left to end it with
     return render(request, "cases/case_detail.html", context, status=status)
 
 
@@ -92,6 +113,18 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, case)
 
 
+def _unsaved(form: RequestForm, posted: QueryDict) -> list[tuple[str, str]]:
+    """What a refused request post carried, field by field, to copy from."""
+    methods = dict(DelistingCase.Method.choices)
+    shown = []
+    for name, field in form.fields.items():
+        value = posted.get(name) or ""
+        if value.strip():
+            label = methods.get(value, value) if name == "method" else value
+            shown.append((str(field.label), str(label)))
+    return shown
+
+
 @require_POST
 @editor_required
 def case_mark_requested(request: HttpRequest, pk: int) -> HttpResponse:
@@ -99,18 +132,31 @@ def case_mark_requested(request: HttpRequest, pk: int) -> HttpResponse:
     # A copy: validating a ModelForm writes the posted values into its instance,
     # and the page and the service need the case as stored.
     form = RequestForm(request.POST, instance=copy.copy(case))
+    reason = forms_module.request_unavailable(case)
+    if reason:  # a form the page no longer shows, or never did: nothing saved
+        refusal = _("The request was not saved: %(reason)s") % {"reason": reason}
+        unsaved = _unsaved(form, request.POST)
+        return _detail(request, case, status=422, refusal=refusal, unsaved=unsaved)
     if not form.is_valid():
         return _detail(request, case, status=422, request_form=form)
     try:
         services.case_mark_requested(
             case=case, by=acting_user(request), **form.cleaned_data
         )
-    except (
-        services.CaseConflict,
-        services.RequestInFuture,
-        workflow.TransitionError,
-    ) as exc:
-        messages.error(request, str(exc))
+    except services.RequestRefused:
+        case.refresh_from_db()
+        refusal = _("The request was not saved: %(reason)s") % {
+            "reason": forms_module.request_unavailable(case)
+        }
+        unsaved = _unsaved(form, request.POST)
+        return _detail(request, case, status=422, refusal=refusal, unsaved=unsaved)
+    except services.CaseConflict:  # its own message is in the site's language
+        messages.error(request, _changed_meanwhile())
+    except services.RequestInFuture:
+        messages.error(
+            request,
+            _("The request date is in the future; enter when the request was made."),
+        )
     return redirect("cases:case-detail", pk=case.pk)
 
 
@@ -142,10 +188,24 @@ def case_add_note(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @editor_required
 def case_close(request: HttpRequest, pk: int) -> HttpResponse:
-    case = get_object_or_404(DelistingCase, pk=pk)
-    form = CloseForm(request.POST)
+    case = get_object_or_404(DelistingCase.objects.select_related("blocklist"), pk=pk)
+    form = CloseForm(request.POST, case=case)
     if not form.is_valid():
-        return _detail(request, case, status=422, close_form=form)
+        if "to" not in form.errors:
+            return _detail(request, case, status=422, close_form=form)
+        # An end the case cannot take (a forged choice, or the case moved on).
+        # The text stays in the menu's form; with no menu left, it is shown.
+        text = request.POST.get("text", "").strip()
+        ended = not workflow.hand_ends(case.status)
+        unsaved = [(_("Why"), text)] if text and ended else []
+        return _detail(
+            request,
+            case,
+            status=422,
+            refusal=str(form.errors["to"][0]),
+            unsaved=unsaved,
+            close_form=form,
+        )
     try:
         services.case_close_by_hand(
             case=case,
@@ -153,8 +213,11 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
             to=form.cleaned_data["to"],
             text=form.cleaned_data["text"],
         )
-    except (services.CaseConflict, workflow.TransitionError) as exc:
-        messages.error(request, str(exc))
+    except workflow.TransitionError:
+        case.refresh_from_db()
+        messages.error(request, forms_module.close_refusal(case))
+    except services.CaseConflict:  # its own message is in the site's language
+        messages.error(request, _changed_meanwhile())
     return redirect("cases:case-detail", pk=case.pk)
 
 

@@ -7,6 +7,7 @@ possible) → removal verified (by blcheck's own lookups) → watching the
 re-evaluation → closed, or relisted. Rejected and abandoned end the work.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,6 +84,7 @@ class Action(StrEnum):
     REQUEST = "request"  # a form, portal or e-mail: staff ask for removal
     WAIT = "wait"  # listings expire on their own; no request is possible
     OWNER = "owner"  # only the network owner or upstream can act
+    NONE = "none"  # the list removes nothing on request
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,53 @@ class Policy:
             return Action.WAIT
         if self.delist_method == "isp":
             return Action.OWNER
+        if self.delist_method == "none":
+            return Action.NONE
+        # form, self_service, email, or not known (a list added by hand).
         return Action.REQUEST
+
+
+class NoRequest(StrEnum):
+    """Why no removal request can be recorded on a case now."""
+
+    ENDED = "ended"  # closed or abandoned
+    EXPIRY = "expiry"  # the list's listings expire on their own
+    OWNER = "owner"  # only the network owner can ask
+    NONE = "none"  # the list takes no requests at all
+    VERIFIED = "verified"  # blcheck verified the removal
+    WATCHING = "watching"  # removed; watched until the list re-evaluates
+
+
+def request_blocked(policy: Policy, status: str) -> NoRequest | None:
+    """Why a request cannot be recorded on a case in this status, or None when
+    it can: a first request where the table allows the move to REQUESTED, an
+    amendment where one is recorded already."""
+    current = Status(status)
+    if current in ENDED:
+        return NoRequest.ENDED
+    if current is Status.REQUESTED:
+        return None  # a request was made: it can always be corrected
+    blocked_by_list = {
+        Action.WAIT: NoRequest.EXPIRY,
+        Action.OWNER: NoRequest.OWNER,
+        Action.NONE: NoRequest.NONE,
+    }.get(policy.action)
+    if blocked_by_list is not None:
+        return blocked_by_list
+    if Status.REQUESTED in TRANSITIONS[current]:
+        return None
+    return NoRequest.WATCHING if current is Status.WATCHING else NoRequest.VERIFIED
+
+
+# The ends staff may choose by hand, in the order the close menu offers them.
+HAND_ENDS = (Status.CLOSED, Status.REJECTED, Status.ABANDONED)
+
+
+def hand_ends(status: str) -> tuple[Status, ...]:
+    """What staff may end a case in this status with: the ends the table allows
+    (done once the removal is verified, rejected while requested, abandoned
+    before the removal)."""
+    return tuple(end for end in HAND_ENDS if end in TRANSITIONS[Status(status)])
 
 
 def removal_due(
@@ -151,3 +199,175 @@ def next_check(
     if Status(status) is Status.WATCHING and reevaluate_at is not None:
         return max(reevaluate_at, now)
     return None
+
+
+# --- Confirmation numbers: a list's reference pattern, told as a shape --------
+
+
+class CharKind(StrEnum):
+    """The characters a part of a confirmation number is made of."""
+
+    DIGIT = "digit"
+    UPPER = "upper"
+    LOWER = "lower"
+    HYPHEN = "hyphen"
+    UNDERSCORE = "underscore"
+    DOT = "dot"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Fixed text (literal), or `least` to `most` characters of `kinds`
+    (most None: no upper bound)."""
+
+    literal: str = ""
+    kinds: tuple[CharKind, ...] = ()
+    least: int = 1
+    most: int | None = 1
+
+
+@dataclass(frozen=True)
+class ReferenceShape:
+    pieces: tuple[Piece, ...]
+    example: str  # a made-up number that matches the pattern
+
+
+_RANGES = {"0-9": CharKind.DIGIT, "A-Z": CharKind.UPPER, "a-z": CharKind.LOWER}
+_SINGLES = {"-": CharKind.HYPHEN, "_": CharKind.UNDERSCORE, ".": CharKind.DOT}
+_WORD = (CharKind.UPPER, CharKind.LOWER, CharKind.DIGIT, CharKind.UNDERSCORE)
+_LITERAL = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_:/#"
+)
+_SAMPLES = {
+    CharKind.UPPER: "ABCDEFGHIJKL",
+    CharKind.LOWER: "abcdefghijkl",
+    CharKind.DIGIT: "123456789012",
+}
+
+
+def _class(body: str) -> tuple[CharKind, ...] | None:
+    """The kinds a [...] body names; None for anything else (a negation,
+    another range, a character outside the common separators)."""
+    kinds: set[CharKind] = set()
+    at = 0
+    while at < len(body):
+        three, two = body[at : at + 3], body[at : at + 2]
+        if three in _RANGES:
+            kinds.add(_RANGES[three])
+            at += 3
+        elif two in (r"\d", r"\w"):
+            kinds.update([CharKind.DIGIT] if two == r"\d" else _WORD)
+            at += 2
+        elif two in (r"\-", r"\.", r"\_"):
+            kinds.add(_SINGLES[two[1]])
+            at += 2
+        elif body[at] in _SINGLES:
+            kinds.add(_SINGLES[body[at]])
+            at += 1
+        else:
+            return None
+    return tuple(k for k in CharKind if k in kinds) or None
+
+
+def _quantity(pattern: str, at: int) -> tuple[int, int | None, int] | None:
+    """(least, most, where the pattern goes on) for a quantifier at `at`."""
+    mark = pattern[at : at + 1]
+    if mark in ("+", "*", "?"):
+        least, most = {"+": (1, None), "*": (0, None), "?": (0, 1)}[mark]
+        return least, most, at + 1
+    if mark != "{":
+        return 1, 1, at
+    end = pattern.find("}", at)
+    low, comma, high = pattern[at + 1 : end].partition(",")
+    if end < 0 or not low.isdigit() or (high and not high.isdigit()):
+        return None
+    return int(low), (int(high) if high else None) if comma else int(low), end + 1
+
+
+def _atoms(pattern: str) -> list[Piece] | None:
+    """The pattern as single pieces, each with its quantity; None when it has
+    anything beyond literal text and character classes."""
+    pieces, at = [], 0
+    while at < len(pattern):
+        kinds: tuple[CharKind, ...] | None = None
+        literal = ""
+        if pattern[at] == "[":
+            end = pattern.find("]", at + 1)
+            kinds = _class(pattern[at + 1 : end]) if end > at else None
+            if kinds is None:
+                return None
+            at = end + 1
+        elif pattern[at : at + 2] in (r"\d", r"\w"):
+            kinds = (CharKind.DIGIT,) if pattern[at + 1] == "d" else _WORD
+            at += 2
+        elif pattern[at] == "\\" and pattern[at + 1 : at + 2] in ("-", ".", "_"):
+            literal, at = pattern[at + 1], at + 2
+        elif pattern[at] in _LITERAL:
+            literal, at = pattern[at], at + 1
+        else:
+            return None
+        quantity = _quantity(pattern, at)
+        if quantity is None:
+            return None
+        least, most, at = quantity
+        if literal and (least, most) != (1, 1):
+            if literal not in _SINGLES:
+                return None
+            kinds, literal = (_SINGLES[literal],), ""
+        pieces.append(Piece(literal, kinds or (), least, most))
+    return pieces
+
+
+def _merged(atoms: list[Piece]) -> tuple[Piece, ...]:
+    """Runs of fixed characters joined into one piece of text."""
+    pieces: list[Piece] = []
+    for atom in atoms:
+        if atom.literal and pieces and pieces[-1].literal:
+            pieces[-1] = Piece(literal=pieces[-1].literal + atom.literal)
+        else:
+            pieces.append(atom)
+    return tuple(pieces)
+
+
+def _sample(piece: Piece) -> str:
+    if piece.literal:
+        return piece.literal
+    main = [
+        k for k in (CharKind.UPPER, CharKind.LOWER, CharKind.DIGIT) if k in piece.kinds
+    ]
+    separators = [k for k in piece.kinds if k not in _SAMPLES]
+    marks = {v: k for k, v in _SINGLES.items()}
+    if not main:  # separators only: as many as the least asked, at least one
+        return "".join(marks[k] for k in separators) * max(piece.least, 1)
+    # Letters first, then digits: "AB1234567".
+    text = "".join(_SAMPLES[k][:2] for k in main[:-1]) + _SAMPLES[main[-1]]
+    size = (
+        max(piece.least, 7)
+        if piece.most is None
+        else min(max(piece.least, 7), piece.most)
+    )
+    sample = list((text * (size // len(text) + 1))[:size])
+    if piece.most is None:  # "BBR1234567-89": a run, then a group per separator
+        return "".join(sample) + "".join(marks[k] + text[7:9] for k in separators)
+    for number, kind in enumerate(separators, start=1):
+        if 3 * number < size:
+            sample[size - 3 * number] = marks[kind]
+    return "".join(sample)
+
+
+def reference_shape(pattern: str) -> ReferenceShape | None:
+    """A list's confirmation-number pattern as pieces to describe and an
+    example, for the common shapes (fixed text, digits, letters and a few
+    separators, each with + * ? or {n,m}); None for any other pattern."""
+    body = pattern.strip("^$")
+    atoms = _atoms(body) if body else None
+    if not atoms:
+        return None
+    pieces = _merged(atoms)
+    example = "".join(_sample(piece) for piece in pieces)
+    try:
+        if not re.fullmatch(body, example):
+            return None
+    except re.error:
+        return None
+    return ReferenceShape(pieces, example)

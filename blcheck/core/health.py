@@ -1,6 +1,8 @@
-"""What /healthz reports: can we reach the database, the broker, a worker."""
+"""What /healthz reports: can we reach the database, the broker, a worker,
+and what the apps above core add (monitoring: is DNS resolution working)."""
 
 import logging
+from collections.abc import Callable
 
 import redis
 from django.db import DatabaseError, connection
@@ -21,8 +23,23 @@ def _database() -> str:
     return "ok"
 
 
+# name -> a check returning "ok" or what is wrong; apps register theirs in
+# AppConfig.ready, so core needs no import of them.
+_CHECKS: dict[str, Callable[[], str]] = {}
+
+
+def register(name: str, check: Callable[[], str]) -> None:
+    _CHECKS[name] = check
+
+
 def report() -> dict[str, str]:
     result = {"database": _database(), "broker": "ok", "worker": "stale"}
+    for name, check in _CHECKS.items():
+        try:
+            result[name] = check()
+        except DatabaseError:
+            log.warning("health: %s check failed", name, exc_info=True)
+            result[name] = "unknown"
     try:
         redis_client().ping()
         result["worker"] = "ok" if is_worker_alive() else "stale"

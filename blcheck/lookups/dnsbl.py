@@ -187,9 +187,23 @@ class Health(StrEnum):
     OK = "ok"
     LISTS_EVERYTHING = "lists_everything"  # the must-not entry is listed (AHBL)
     TEST_POINT_MISSING = "test_point_missing"  # dead, emptied, or blocking us
-    REFUSED = "refused"  # an in-band refusal code on a probe
+    REFUSED = "refused"  # an in-band refusal code: the list refuses our resolver
     BAD_ANSWER = "bad_answer"  # answers outside 127/8: hijacked or parked
-    UNREACHABLE = "unreachable"  # the probes got no usable DNS answer
+    # The probes got no usable DNS answer, and why (never one "dead" for all).
+    TIMEOUT = "timeout"  # no answer in time
+    SERVFAIL = "servfail"  # the server failed
+    DNS_REFUSED = "dns_refused"  # the server answered REFUSED
+    UNREACHABLE = "unreachable"  # no nameserver could be reached
+
+
+# Why a probe got no usable answer, as the list's health says it.
+PROBE_FAILURES = {
+    Failure.TIMEOUT: Health.TIMEOUT,
+    Failure.SERVFAIL: Health.SERVFAIL,
+    Failure.REFUSED: Health.DNS_REFUSED,
+    Failure.RESOLVER_REFUSED: Health.REFUSED,
+    Failure.NO_NAMESERVERS: Health.UNREACHABLE,
+}
 
 
 def subject_kind(subject: str) -> str:
@@ -217,8 +231,9 @@ def _probe_reading(answer: Answer, spec: ListSpec) -> Health | None:
 
 def judge_probes(positive: Answer, negative: Answer, spec: ListSpec) -> Health:
     """Trust a list only when its test entry is listed and the must-not is not."""
-    if positive.failure is not None or negative.failure is not None:
-        return Health.UNREACHABLE
+    failure = positive.failure or negative.failure
+    if failure is not None:
+        return PROBE_FAILURES.get(failure, Health.UNREACHABLE)
     positive_reading = _probe_reading(positive, spec)
     negative_reading = _probe_reading(negative, spec)
     for reading in (positive_reading, negative_reading):

@@ -6,6 +6,7 @@ values and get Results back; resolver.py does the DNS.
 """
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ class Result:
     reading: Reading
     answer: Answer
     reason: str = ""  # the TXT record of a listing
+    # With error list_unhealthy: why the list failed its probes.
+    health: Health | None = None
 
 
 @dataclass
@@ -104,9 +107,14 @@ async def look_up(
             ),
             answer=by_index.get(i, unhealthy),
             reason=reasons.get(i, ""),
+            health=None if i in by_index else _health_of(health, subject, spec),
         )
         for i, (subject, spec) in enumerate(pairs)
     ]
+
+
+def _health_of(health: HealthMap, subject: str, spec: ListSpec) -> Health:
+    return health.get((spec.zone, dnsbl.subject_kind(subject)), Health.UNREACHABLE)
 
 
 def needed_probes(pairs: Sequence[tuple[str, ListSpec]]) -> set[tuple[ListSpec, str]]:
@@ -125,3 +133,81 @@ def check(
 ) -> tuple[list[Result], HealthMap]:
     """Probe the lists the pairs need, then ask every pair (synchronous)."""
     return asyncio.run(check_async(pairs, options or Options()))
+
+
+# --- Is the resolver itself failing? ----------------------------------------
+
+# Failures that may be the resolver's rather than one list's.
+RESOLVER_FAILURES = frozenset(
+    {Failure.TIMEOUT, Failure.SERVFAIL, Failure.REFUSED, Failure.NO_NAMESERVERS}
+)
+_HEALTH_FAILURES = {health: failure for failure, health in dnsbl.PROBE_FAILURES.items()}
+
+
+def probes_blind(health: HealthMap) -> Failure | None:
+    """The failure every probed list shares, when it could be the resolver's:
+    every list failing its probes the same way is a suspect, never a verdict
+    (a canary query confirms it)."""
+    failures = {_HEALTH_FAILURES.get(state) for state in health.values()}
+    if not health or len(failures) != 1:
+        return None
+    failure = failures.pop()
+    return failure if failure in RESOLVER_FAILURES else None
+
+
+def resolver_failures(results: Sequence[Result]) -> Counter[Failure]:
+    """How many results ended in each failure that could be the resolver's; a
+    list_unhealthy result counts as its probes' failure."""
+    counts: Counter[Failure] = Counter()
+    for result in results:
+        failure = result.reading.error
+        if failure is Failure.LIST_UNHEALTHY:
+            failure = _HEALTH_FAILURES.get(result.health)  # type: ignore[arg-type]
+        if failure in RESOLVER_FAILURES:
+            counts[failure] += 1
+    return counts
+
+
+def most_of(counts: Counter[Failure], total: int) -> Failure | None:
+    """The failure shared by more than half of `total` results, if any."""
+    if not counts:
+        return None
+    failure, count = counts.most_common(1)[0]
+    return failure if 2 * count > total else None
+
+
+def results_blind(results: Sequence[Result]) -> Failure | None:
+    """The failure most of the results share, when it could be the resolver's."""
+    return most_of(resolver_failures(results), len(results))
+
+
+@dataclass(frozen=True)
+class Canary:
+    """The resolver's answer to a question any working resolver answers (the
+    root zone's NS records): None when some nameserver answered."""
+
+    failure: Failure | None
+    nameserver: str = ""
+
+
+async def canary_async(options: Options) -> Canary:
+    """Ask each configured nameserver for ". NS"; the first answer clears it.
+    An NXDOMAIN or an empty answer is still an answer: the resolver works."""
+    configured = resolver.configured_nameservers(options.nameservers)
+    if not configured:
+        return Canary(Failure.NO_NAMESERVERS)
+    first = Canary(Failure.NO_NAMESERVERS)
+    for nameserver in configured:
+        (answer,) = await resolver.resolve_async(
+            [""], "NS", nameservers=[str(nameserver)], timeout=options.timeout
+        )
+        if answer.failure is None or answer.failure is Failure.BAD_ANSWER:
+            return Canary(None, str(nameserver))
+        if first.failure is Failure.NO_NAMESERVERS and not first.nameserver:
+            first = Canary(answer.failure, str(nameserver))
+    return first
+
+
+def check_canary(options: Options | None = None) -> Canary:
+    """canary_async() for callers without an event loop."""
+    return asyncio.run(canary_async(options or Options()))

@@ -10,10 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blcheck.core import outbound
-from blcheck.lookups.catalog import retired_zones
 from blcheck.monitoring.models import (
-    KIND_FIELDS,
-    Blocklist,
     NotificationPreference,
     Tag,
     Target,
@@ -227,100 +224,11 @@ class CheckManyForm(forms.Form):
     tag = forms.CharField(required=False, max_length=50)
 
 
-KIND_CHOICES = [("ipv4", "IPv4"), ("ipv6", "IPv6"), ("domain", _("Domains"))]
-
-
-def _retired(zone: str, reason: str) -> forms.ValidationError:
-    return forms.ValidationError(
-        _("%(zone)s is a retired list and is never queried: %(reason)s"),
-        params={"zone": zone, "reason": reason},
-        code="retired",
-    )
-
-
-def _retired_error(zone: str) -> forms.ValidationError | None:
-    """Why a zone is dead, from the catalog file or a retired row; None if alive."""
-    reason = retired_zones().get(zone)
-    if reason is None:
-        existing = Blocklist.objects.filter(zone=zone, is_retired=True).first()
-        reason = existing.retired_reason if existing else None
-    return None if reason is None else _retired(zone, reason)
-
-
-class BlocklistCreateForm(forms.ModelForm):
-    """An extra list by zone; dead lists from the catalog are refused with why."""
-
-    kinds = forms.MultipleChoiceField(
-        label=_("Lists"),
-        choices=KIND_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        initial=["ipv4"],
-    )
-
-    class Meta:
-        model = Blocklist
-        fields = ("zone", "name", "operator", "qps", "has_test_points", "notes")
-
-    def clean_zone(self) -> str:
-        zone = self.cleaned_data["zone"].strip().lower().rstrip(".")
-        try:
-            parsed = parse_target(zone, max_range_size=1)
-        except TargetError:
-            parsed = None
-        if parsed is None or parsed.kind != "domain":
-            raise forms.ValidationError(
-                _("Enter the list's DNS zone, e.g. bl.example.org.")
-            )
-        error = _retired_error(zone)
-        if error is not None:
-            raise error
-        return zone
-
-    def save(self, commit: bool = True) -> Blocklist:  # noqa: FBT001, FBT002 (Django's signature)
-        kinds = set(self.cleaned_data["kinds"])
-        for kind, flag in KIND_FIELDS:
-            setattr(self.instance, flag, kind in kinds)
-        return super().save(commit=commit)
-
-
 def _https_urls(field: Any, **kwargs: Any) -> Any:
     # A URL typed without a scheme means https (Django 6.0's default, taken now).
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return field.formfield(**kwargs)
-
-
-class BlocklistForm(forms.ModelForm):
-    """What IT staff may change on a list; codes stay as the catalog reviewed them."""
-
-    class Meta:
-        model = Blocklist
-        formfield_callback = _https_urls
-        fields = (
-            "name",
-            "is_enabled",
-            "qps",
-            "delist_url",
-            "lookup_url",
-            "removal_hours",
-            "expiry_hours",
-            "reevaluation_days",
-            "notes",
-        )
-
-    def clean_is_enabled(self) -> bool:
-        enabled = bool(self.cleaned_data["is_enabled"])
-        blocklist = self.instance
-        if enabled and blocklist.is_retired:
-            raise _retired(blocklist.zone, blocklist.retired_reason)
-        key_setting = blocklist.key_setting
-        if enabled and key_setting and not settings.DNSBL_KEYS.get(key_setting):
-            raise forms.ValidationError(
-                _("Set %(setting)s in the environment first; this list needs its key."),
-                params={"setting": key_setting},
-                code="key",
-            )
-        return enabled
 
 
 def refusal_error(refused: outbound.Refused) -> forms.ValidationError:
@@ -344,8 +252,9 @@ class WebhookURLField(forms.URLField):
 
 
 class NotificationPreferenceForm(forms.ModelForm):
-    """E-mail on or off, and a webhook the outbound rule allows (public https,
-    or an internal host the operator listed); a refusal says why."""
+    """E-mail on or off, a webhook the outbound rule allows (public https, or
+    an internal host the operator listed; a refusal says why), the language
+    of the messages and the weekly digest."""
 
     class Meta:
         model = NotificationPreference
@@ -353,7 +262,15 @@ class NotificationPreferenceForm(forms.ModelForm):
         field_classes: ClassVar[dict[str, type[forms.Field]]] = {
             "webhook_url": WebhookURLField
         }
-        fields = ("is_email_on", "webhook_url")
+        fields = ("is_email_on", "webhook_url", "language", "is_digest_on")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A post without it (an older page, a script) keeps the saved language.
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or self.instance.language
 
     def clean_webhook_url(self) -> str:
         url: str = self.cleaned_data["webhook_url"]

@@ -19,6 +19,7 @@ from blcheck.monitoring.models import (
     Blocklist,
     CheckRun,
     Lookup,
+    ResolverOutage,
     Tag,
     Target,
 )
@@ -134,3 +135,9 @@ def blocklist_lookup_specs(
         spec = blocklist.spec if blocklist is not None else None
         specs.append(spec or dnsbl.ListSpec(zone))
     return specs, warnings
+
+
+def dns_health() -> str:
+    """ "failing" while a resolver outage is open, else "ok" (for /healthz)."""
+    failing = ResolverOutage.objects.filter(ended_at__isnull=True).exists()
+    return "failing" if failing else "ok"

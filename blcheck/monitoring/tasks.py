@@ -46,24 +46,45 @@ def prune_lookups() -> None:
     services.lookup_prune()
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def notify_run(run_id: int) -> None:
-    from blcheck.monitoring.services import notifications
+@shared_task(expires=50)
+def flush_notices() -> None:
+    """Beat, every minute: what waited a notification window goes out."""
+    from blcheck.monitoring.services import notices
 
-    notifications.run_notify(run_id=run_id)
+    notices.notice_flush()
+
+
+@shared_task
+def notify_run(run_id: int) -> None:
+    """Only for messages queued before notices waited for a window."""
+    from blcheck.monitoring.services import notices
+
+    notices.notice_record_run(run_id=run_id)
 
 
 @shared_task
 def notify_health(zones: list[list[str]]) -> None:
+    """Only for messages queued before notices waited for a window."""
+    from blcheck.monitoring.services import notices
+
+    notices.notice_record_health(turned=zones)
+
+
+# Sending catches each recipient's failure itself (a retry would send again
+# to everyone reached); a retry is for the database going away before it.
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3
+)
+def notify_outage(outage_id: int) -> None:
+    """At once, not gathered: DNS resolution fails, or works again."""
     from blcheck.monitoring.services import notifications
 
-    notifications.notification_send(
-        notifications.health_message([(z, r) for z, r in zones])
-    )
+    notifications.outage_notify(outage_id=outage_id)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def notify_text(text: str) -> None:
-    from blcheck.monitoring.services import notifications
+@shared_task(expires=50)
+def watch_resolver() -> None:
+    """An open outage ends when the resolver answers, even with no run due."""
+    from blcheck.monitoring import services
 
-    notifications.notification_send(text)
+    services.resolver_outage_watch()

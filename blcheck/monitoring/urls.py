@@ -14,6 +14,7 @@ urlpatterns = [
     # lists/
     path("lists/", views.blocklist_list, name="blocklist-list"),
     path("lists/new/", views.blocklist_create, name="blocklist-create"),
+    path("lists/<int:pk>/", views.blocklist_detail, name="blocklist-detail"),
     path("lists/<int:pk>/edit/", views.blocklist_edit, name="blocklist-edit"),
     # notifications/
     path("notifications/", views.notification_settings, name="notification-settings"),

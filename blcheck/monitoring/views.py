@@ -1,6 +1,9 @@
+from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -9,18 +12,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from blcheck.core.access import acting_user, editor_required, viewer_required
 from blcheck.core.htmx import render_page_or_partial
-from blcheck.monitoring import selectors, services
+from blcheck.monitoring import blocklist_fields, overlap, selectors, services
+from blcheck.monitoring.blocklist_forms import BlocklistCreateForm, BlocklistForm
 from blcheck.monitoring.filters import TargetFilter
 from blcheck.monitoring.forms import (
-    BlocklistCreateForm,
-    BlocklistForm,
     BulkTargetForm,
     CheckManyForm,
     NotificationPreferenceForm,
     TargetForm,
     translated,
 )
-from blcheck.monitoring.models import Blocklist, CheckRun, Target
+from blcheck.monitoring.models import Blocklist, CheckRun, Lookup, Target
 from blcheck.monitoring.services import notifications
 
 
@@ -59,6 +61,9 @@ def target_bulk(request: HttpRequest) -> HttpResponse:
             )
             % {"count": len(targets)},
         )
+        overlapping = overlap.overlap_summary(overlap.target_overlaps(targets=targets))
+        if overlapping:
+            messages.warning(request, overlapping)
         return redirect("monitoring:target-list")
     status = 422 if form.is_bound else 200
     return render(request, "monitoring/target_bulk.html", {"form": form}, status=status)
@@ -90,8 +95,34 @@ def group_progress(request: HttpRequest, group: UUID) -> HttpResponse:
         request,
         "monitoring/group_progress.html",
         "monitoring/partials/group_progress.html",
-        {"group": group, "progress": progress, "percent": percent},
+        {
+            "group": group,
+            "progress": progress,
+            "percent": percent,
+            **({} if progress["active"] else _group_outcome(group)),
+        },
     )
+
+
+def _group_outcome(group: UUID) -> dict[str, Any]:
+    """What the group's finished runs could not do: blind and failed runs, and
+    why lookups failed (the summary says only what was answered).
+    A read for this page alone; it belongs with run_group_progress."""
+    runs = CheckRun.objects.filter(group=group).aggregate(
+        blind=Count("pk", filter=Q(status=CheckRun.Status.BLIND)),
+        failed=Count("pk", filter=Q(status=CheckRun.Status.FAILED)),
+    )
+    errors = (
+        Lookup.objects.filter(run__group=group, verdict=Lookup.Verdict.ERROR)
+        .order_by()
+        .values_list("error", flat=True)
+        .distinct()
+    )
+    return {
+        "blind_runs": runs["blind"],
+        "failed_runs": runs["failed"],
+        "run_errors": sorted(errors),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -104,6 +135,8 @@ def target_create(request: HttpRequest) -> HttpResponse:
         )
         for warning in form.cleaned_data["value"].warnings:
             messages.warning(request, translated(warning))
+        for text in overlap.overlap_messages(overlap.target_overlaps(targets=[target])):
+            messages.warning(request, text)
         messages.success(
             request, _("%(value)s is now monitored.") % {"value": target.value}
         )
@@ -124,13 +157,15 @@ def target_check_now(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @viewer_required
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(CheckRun.objects.select_related("target"), pk=pk)
-    lookups = selectors.run_lookups(run) if not run.is_active else []
+    run = get_object_or_404(CheckRun.objects.select_related("target", "outage"), pk=pk)
+    lookups = list(selectors.run_lookups(run)) if not run.is_active else []
+    # Why lookups failed, each once: the headline says "(timeout)", not "errors".
+    errors = sorted({lookup.error for lookup in lookups if lookup.error})
     return render_page_or_partial(
         request,
         "monitoring/run_detail.html",
         "monitoring/partials/run_results.html",
-        {"run": run, "target": run.target, "lookups": lookups},
+        {"run": run, "target": run.target, "lookups": lookups, "run_errors": errors},
     )
 
 
@@ -150,10 +185,33 @@ def blocklist_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         blocklist = services.blocklist_save(blocklist=form.save(commit=False))
         messages.success(request, _("%(zone)s added.") % {"zone": blocklist.zone})
-        return redirect("monitoring:blocklist-list")
+        return redirect("monitoring:blocklist-detail", pk=blocklist.pk)
     status = 422 if form.is_bound else 200
     return render(
-        request, "monitoring/blocklist_form.html", {"form": form}, status=status
+        request,
+        "monitoring/blocklist_form.html",
+        {"form": form, "fieldsets": form.groups()},
+        status=status,
+    )
+
+
+@require_GET
+@viewer_required
+def blocklist_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every setting of a list, for managers to read (IT staff edit it)."""
+    blocklist = get_object_or_404(Blocklist, pk=pk)
+    pattern = blocklist.reference_pattern
+    return render(
+        request,
+        "monitoring/blocklist_detail.html",
+        {
+            "blocklist": blocklist,
+            "listed_codes": blocklist_fields.sorted_codes(blocklist.listed_codes),
+            "error_codes": blocklist_fields.sorted_codes(blocklist.error_codes),
+            "reference_example": (
+                blocklist_fields.example_from_pattern(pattern) if pattern else None
+            ),
+        },
     )
 
 
@@ -166,18 +224,20 @@ def blocklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.blocklist_save(blocklist=form.save(commit=False))
         messages.success(request, _("%(zone)s saved.") % {"zone": blocklist.zone})
-        return redirect("monitoring:blocklist-list")
+        return redirect("monitoring:blocklist-detail", pk=blocklist.pk)
     status = 422 if form.is_bound else 200
     return render(
         request,
         "monitoring/blocklist_form.html",
-        {"form": form, "blocklist": blocklist},
+        {"form": form, "fieldsets": form.groups(), "blocklist": blocklist},
         status=status,
     )
 
 
+# Notification settings are one's own, not the monitoring's: managers, who
+# change nothing else, subscribe to alerts and the weekly digest here too.
 @require_http_methods(["GET", "POST"])
-@editor_required
+@viewer_required
 def notification_settings(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     preference = notifications.notification_preference_for(user=user)
@@ -191,13 +251,18 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "monitoring/notification_settings.html",
-        {"form": form, "email": user.email},
+        {
+            "form": form,
+            "email": user.email,
+            "window": settings.NOTIFY_WINDOW_MINUTES,
+            "digest_when": notifications.digest_schedule_text(),
+        },
         status=status,
     )
 
 
 @require_POST
-@editor_required
+@viewer_required
 def notification_test(request: HttpRequest) -> HttpResponse:
     """Send a test message to the saved settings and say what became of it."""
     result = notifications.notification_send_test(user=acting_user(request))

@@ -41,7 +41,7 @@ def test_it_staff_checks_a_new_target_and_sees_each_verdict(
         "https://good.dnsbl.test/lookup?ip=192.0.2.66"
     )
     expect(second).to_contain_text("Not listed")
-    expect(page.locator(".run-status")).to_contain_text("1 listing")
+    expect(page.locator(".run-status")).to_contain_text("Finished: 1 listed")
 
 
 def test_manager_sees_no_edit_controls(page: Page, live_server, manager):
@@ -66,7 +66,7 @@ def test_a_target_added_in_the_browser_is_checked_on_schedule(
     page.get_by_label("IP address, CIDR range or domain").focus()
     page.keyboard.type("192.0.2.66")
     page.keyboard.press("Enter")
-    expect(page.get_by_text("Not checked yet")).to_be_visible()
+    expect(page.get_by_text("Not checked yet: no list has been asked")).to_be_visible()
     dispatch_due_checks.delay()  # exactly what beat sends
     facts = page.locator("dl.facts")
     for _ in range(50):

@@ -6,17 +6,23 @@ import pytest
 
 from blcheck.cases.workflow import (
     ACTIVE,
+    ENDED,
     TRANSITIONS,
     Action,
+    CharKind,
+    NoRequest,
     Policy,
     Status,
     TransitionError,
     VerifyRule,
     ensure_allowed,
+    hand_ends,
     is_verified,
     next_check,
     reevaluation_at,
+    reference_shape,
     removal_due,
+    request_blocked,
 )
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -126,3 +132,74 @@ def test_durations_read_well():
     assert timesince_delta(timedelta(days=2, hours=3, minutes=5)) == "2 d 3 h"
     assert timesince_delta(timedelta(minutes=45)) == "45 min"
     assert timesince_delta(None) == "—"
+
+
+# --- what can be done now: requests, hand ends, confirmation numbers ----------
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_a_request_is_open_where_the_table_leads_to_requested(status):
+    blocked = request_blocked(BARRACUDA, status)
+    can = status is Status.REQUESTED or Status.REQUESTED in TRANSITIONS[status]
+    assert (blocked is None) == can
+    if status in ENDED:
+        assert blocked is NoRequest.ENDED
+
+
+def test_lists_that_take_no_requests_say_why():
+    assert request_blocked(SPAMCOP, Status.AWAITING_REMOVAL) is NoRequest.EXPIRY
+    assert request_blocked(UCEPROTECT_L2, Status.OPEN) is NoRequest.OWNER
+    assert request_blocked(Policy(delist_method="none"), Status.OPEN) is (
+        NoRequest.NONE
+    )
+    assert request_blocked(BARRACUDA, Status.WATCHING) is NoRequest.WATCHING
+    assert request_blocked(BARRACUDA, Status.REMOVAL_VERIFIED) is NoRequest.VERIFIED
+    for method in ("form", "self_service", "email", ""):
+        assert request_blocked(Policy(delist_method=method), Status.OPEN) is None
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_hand_ends_are_moves_the_table_allows(status):
+    ends = hand_ends(status)
+    assert set(ends) <= TRANSITIONS[status]
+    assert bool(ends) == (status in ACTIVE)  # an active case can always be ended
+    assert (Status.CLOSED in ends) == (
+        status in (Status.REMOVAL_VERIFIED, Status.WATCHING)
+    )
+
+
+def test_barracudas_confirmation_numbers_as_a_shape():
+    shape = reference_shape("^BBR[0-9-]+$")
+    assert shape is not None and shape.example == "BBR1234567-89"
+    fixed, run = shape.pieces
+    assert fixed.literal == "BBR"
+    assert (run.kinds, run.least, run.most) == (
+        (CharKind.DIGIT, CharKind.HYPHEN),
+        1,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "example"),
+    [
+        (r"^[A-Z]{3}\d{6}$", "ABC123456"),
+        (r"^T[0-9A-Z]{10}$", "TAB12345678"),
+        (r"[0-9-]{8}", "12345-78"),
+        (r"^ABC-\d+$", "ABC-1234567"),
+        (r"X\-?\d+", "X-1234567"),
+    ],
+)
+def test_common_shapes_get_an_example_that_matches(pattern, example):
+    import re
+
+    shape = reference_shape(pattern)
+    assert shape is not None and shape.example == example
+    assert re.fullmatch(pattern.strip("^$"), example)
+
+
+@pytest.mark.parametrize(
+    "pattern", ["", "^$", "(AB|CD)+", ".*", "[^0-9]+", "[0-9", r"\s+", "^BBR["]
+)
+def test_other_patterns_have_no_shape(pattern):
+    assert reference_shape(pattern) is None

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.django_db
 # Pages anyone may open, and framework URLs that have their own protection.
 PUBLIC = {"/healthz", "/accounts/login/"}
 SKIPPED_PREFIXES = ("/admin/", "/i18n/", "/accounts/")
+# One's own settings, which managers change too (their alerts, the digest).
+PERSONAL = {"/notifications/", "/notifications/test/"}
 GROUP = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 
@@ -56,10 +58,25 @@ def test_anonymous_is_sent_to_login(client, objects, url):
         assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("url", [u for u in product_urls() if u not in PUBLIC])
+@pytest.mark.parametrize(
+    "url", [u for u in product_urls() if u not in PUBLIC | PERSONAL]
+)
 def test_manager_gets_403_on_every_post(client, manager, objects, url):
     client.force_login(manager)
     assert client.post(url).status_code in {403, 405}, url
+
+
+def test_manager_subscribes_to_the_weekly_digest(client, manager):
+    from blcheck.monitoring.models import NotificationPreference
+
+    client.force_login(manager)
+    assert "/notifications/" in client.get("/").content.decode()
+    response = client.post(
+        "/notifications/", {"is_email_on": "on", "is_digest_on": "on", "language": "en"}
+    )
+    assert response.status_code == 302
+    preference = NotificationPreference.objects.get(user=manager)
+    assert preference.is_digest_on and preference.language == "en"
 
 
 def test_manager_post_is_refused_even_where_get_is_allowed(client, manager, objects):

@@ -21,7 +21,7 @@ def test_all_ok_with_a_fresh_heartbeat(client):
     response = client.get("/healthz")
     assert (response.status_code, response.json()) == (
         200,
-        {"database": "ok", "broker": "ok", "worker": "ok"},
+        {"database": "ok", "broker": "ok", "worker": "ok", "dns": "ok"},
     )
 
 

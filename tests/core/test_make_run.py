@@ -64,7 +64,8 @@ def wait_healthy(process: subprocess.Popen, port: int, seconds: float = 30) -> f
     while time.monotonic() - started < seconds:
         assert process.poll() is None, process.communicate()[0]
         status, body = healthz(port)
-        if status == 200 and body == {"database": "ok", "broker": "ok", "worker": "ok"}:
+        parts = {"database": "ok", "broker": "ok", "worker": "ok", "dns": "ok"}
+        if status == 200 and body == parts:
             return time.monotonic() - started
         time.sleep(0.5)
     os.killpg(process.pid, signal.SIGKILL)

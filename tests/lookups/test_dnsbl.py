@@ -166,8 +166,9 @@ def test_probe_answered_outside_loopback_is_bad_answer():
     assert probes(parked, parked) is Health.BAD_ANSWER
 
 
-def test_probe_timeout_is_unreachable():
-    assert probes({"failure": Failure.TIMEOUT}, NX) is Health.UNREACHABLE
+def test_probe_failure_says_which_way_it_failed():
+    assert probes({"failure": Failure.TIMEOUT}, NX) is Health.TIMEOUT
+    assert probes(NX, {"failure": Failure.NO_NAMESERVERS}) is Health.UNREACHABLE
 
 
 def test_probe_subjects_follow_rfc5782():

@@ -10,7 +10,7 @@ from tests.factories import BlocklistFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
 
-KEYS = ["target", "zone", "status", "codes", "reason", "error", "elapsed_ms"]
+KEYS = ["target", "zone", "status", "codes", "reason", "error", "health", "elapsed_ms"]
 
 
 def lookup_with_stderr(capsys, *args):
@@ -54,6 +54,7 @@ def test_clean_address_exits_0_with_nulls(capsys):
         "codes": [],
         "reason": None,
         "error": None,
+        "health": None,
         "elapsed_ms": 0,
     }
 

@@ -65,8 +65,8 @@ def test_doubtful_answer_on_a_healthy_list_is_an_error_not_clean(address, error)
         ("everything.dnsbl.test", "lists_everything"),
         ("publicresolver.dnsbl.test", "refused"),
         ("parked.dnsbl.test", "bad_answer"),
-        ("servfail.dnsbl.test", "unreachable"),
-        ("refused.dnsbl.test", "unreachable"),
+        ("servfail.dnsbl.test", "servfail"),
+        ("refused.dnsbl.test", "dns_refused"),
         ("second.dnsbl.test", "ok"),
     ],
 )

@@ -67,6 +67,9 @@ def test_beat_ticks_every_periodic_task_and_each_exists():
         "blcheck.monitoring.tasks.dispatch_due_checks",
         "blcheck.monitoring.tasks.recover_stalled_runs",
         "blcheck.monitoring.tasks.prune_lookups",
+        "blcheck.monitoring.tasks.watch_resolver",
+        "blcheck.monitoring.tasks.flush_notices",
+        "blcheck.reports.tasks.send_weekly_digest",
         "blcheck.cases.tasks.verify_requested_cases",
         "blcheck.cases.tasks.watch_relisting",
     }

@@ -159,7 +159,7 @@ def test_group_progress_stops_polling_when_done(client, manager):
         ).content
     )
     assert not partial.find_all(hx_trigger=True)
-    assert "Done: 1 listings, 0 errors." in partial.text
+    assert "Done: 1 listed, 19 not listed." in partial.text
 
 
 def test_target_page_shows_what_is_listed_now_and_the_history(client, manager):
@@ -185,7 +185,7 @@ def test_target_page_shows_what_is_listed_now_and_the_history(client, manager):
     page = parse(client.get(reverse("reports:target-detail", args=[target.pk])).content)
     # The target's title: the history is not in it.
     assert page.find("title").text == "192.0.2.66 · blcheck"
-    assert "Listed now" in page.text and "Good test list" in page.text
+    assert "Listed on 1 of" in page.text and "Good test list" in page.text
     assert page.find(class_="badge-listed") and "127.0.0.2" in page.text
 
 

@@ -18,6 +18,7 @@ from blcheck.monitoring.models import NotificationPreference
 from blcheck.monitoring.services import notifications
 from blcheck.monitoring.services.notifications import Failure, Outcome
 from tests.support.html import parse
+from tests.support.notifications import send_to_all
 from tests.support.ports import free_port
 from tests.support.webhook import Listener
 
@@ -54,7 +55,7 @@ def test_the_sender_checks_again_at_send_time(it_staff, listener, allow):
     """Saved while allowed (or by an older version); refused when sending."""
     NotificationPreference.objects.create(user=it_staff, webhook_url=listener.url())
     allow()  # the setting no longer lists it
-    assert notifications.notification_send("blcheck: x") == 0
+    assert send_to_all("blcheck: x") == 0
     assert listener.hits == []
     delivery = notifications.webhook_deliver(url=listener.url(), text="x")
     assert delivery.outcome == Outcome.REFUSED
@@ -194,10 +195,19 @@ def test_the_settings_page_has_the_test_button(client, it_staff):
 
 
 @pytest.mark.django_db
-def test_manager_cannot_send_a_test_message(client, manager, listener, allow):
+def test_manager_tests_their_own_settings(client, manager, listener, allow):
     allow(listener.hostport)
     NotificationPreference.objects.create(user=manager, webhook_url=listener.url())
     client.force_login(manager)
+    response = client.post(reverse("monitoring:notification-test"))
+    assert response.status_code == 302 and len(listener.hits) == 1
+
+
+@pytest.mark.django_db
+def test_outsider_cannot_send_a_test_message(client, outsider, listener, allow):
+    allow(listener.hostport)
+    NotificationPreference.objects.create(user=outsider, webhook_url=listener.url())
+    client.force_login(outsider)
     response = client.post(reverse("monitoring:notification-test"))
     assert response.status_code == 403 and listener.hits == []
 

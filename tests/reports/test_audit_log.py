@@ -102,7 +102,7 @@ def test_it_staff_editing_a_blocklist_is_recorded_with_before_and_after(
     client.force_login(it_staff)
     response = client.post(
         reverse("monitoring:blocklist-edit", args=[blocklist.pk]),
-        {"name": "Better", "qps": 5},
+        {"name": "Better", "kinds": ["ipv4"], "qps": 5},
     )
     assert response.status_code == 302
     entry = entries_for(Blocklist, blocklist.pk)[-1]

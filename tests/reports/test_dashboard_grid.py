@@ -45,9 +45,9 @@ def test_grid_tells_each_cell_state_in_text(client, manager, two_lists):
     listed, clean, never = cells(response, target)
     assert "✕" in listed.text and "listed" in listed.text
     assert clean.find("span", aria_hidden="true").text == "✓"
-    assert "Not listed" in clean.text
+    assert "Not listed at the latest answer" in clean.text
     assert never.find("span", aria_hidden="true").text == "·"
-    assert "Never checked" in never.text
+    assert "Not checked yet" in never.text
     assert extra.name in parse(response.content).by_id("dash-grid").text
 
 
@@ -61,7 +61,7 @@ def test_error_is_shown_with_its_label_never_as_not_listed(client, manager, two_
 
     cell = cells(response, target)[0]
     assert response.context["grid"].rows[0].cells[0].state == "error"
-    assert "cell-error" in cell.classes and "error" in cell.text
+    assert "cell-error" in cell.classes and "no answer" in cell.text
     assert "No answer in time" in cell.text
     assert "Not listed" not in cell.text + cell["title"]
 

@@ -57,6 +57,7 @@ def test_lookup_csv_holds_exactly_the_filtered_rows_with_the_header(reader):
     )
     header, *rows = rows_of(response)
     assert header == list(selectors.LOOKUP_COLUMNS)
+    assert header[7:9] == ["error", "health"]
     assert rows == [
         [
             "2025-03-02T09:30:00+09:00",
@@ -66,6 +67,7 @@ def test_lookup_csv_holds_exactly_the_filtered_rows_with_the_header(reader):
             "listed",
             "127.0.0.2 127.0.0.4",
             "Listed by Barracuda",
+            "",
             "",
             "NOERROR",
             "300",
@@ -193,3 +195,18 @@ def test_episode_csv_holds_the_filtered_episodes(reader):
             str(case.pk),
         ]
     ]
+
+
+def test_lookup_csv_says_why_an_unhealthy_list_was_not_asked(reader):
+    LookupFactory(
+        verdict=Lookup.Verdict.ERROR,
+        error=Lookup.Error.LIST_UNHEALTHY,
+        health="refused",
+        checked_at=jst(2025, 3, 2, 9, 30),
+    )
+    response = reader.get(
+        LOOKUPS_CSV, {"date_from": "2025-03-01", "date_to": "2025-03-02"}
+    )
+    header, row = rows_of(response)
+    assert row[header.index("error")] == "list_unhealthy"
+    assert row[header.index("health")] == "refused"

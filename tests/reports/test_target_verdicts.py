@@ -12,6 +12,7 @@ from tests.factories import (
     CheckRunFactory,
     DelistingCaseFactory,
     ListingFactory,
+    LookupFactory,
     TargetFactory,
 )
 from tests.support.history import NOW
@@ -64,11 +65,11 @@ def test_each_list_tells_its_own_verdict(client, manager, four_lists, ipv4_targe
     error = row(states, "Charlie")
     assert error.find_all("span", class_="badge-error")
     assert "No answer in time" in error.text
-    assert "last known: never listed" in error.text
+    assert "no answer from this list on record" in error.text
     never = row(states, "Delta")
     assert never.find_all("span", class_="badge-unchecked")
-    assert "Never checked" in never.text
-    assert "Listed now on 1 list." in states.text
+    assert "Not checked yet" in never.text
+    assert "Listed on 1 of 4 lists at the last answers." in states.text
 
 
 def test_error_is_never_shown_as_not_listed(client, manager, four_lists, ipv4_target):
@@ -93,7 +94,9 @@ def test_error_is_never_shown_as_not_listed(client, manager, four_lists, ipv4_ta
         assert not state.find_all(class_="badge-not_listed")
         assert not state.find_all(class_="badge-listed")
     assert "(SERVFAIL)" in row(states, "Alpha").text
-    assert "2 lists could not answer" in states.text
+    assert "No answers at the last check: 2 of 4 lists could not be asked" in (
+        states.text
+    )
 
 
 def test_state_icons_are_hidden_from_screen_readers_but_text_is_not(
@@ -137,11 +140,11 @@ def test_range_counts_and_names_its_listed_addresses(client, manager, four_lists
     )
     states = verdicts(client, manager, target)
     alpha = row(states, "Alpha")
-    assert "12 of 16 addresses listed" in alpha.text
+    assert "12 of 16 answering addresses listed" in alpha.text
     assert len(alpha.find_all("li")) == 11 and "and 2 more addresses" in alpha.text
     shown = [code.text for code in alpha.find_all("code")]
     assert "192.0.2.0" in shown and "192.0.2.14" not in shown
-    assert "1 address, none listed" in row(states, "Bravo").text
+    assert "1 address answered, none listed" in row(states, "Bravo").text
 
 
 def test_it_staff_can_open_a_case_from_a_listed_row(
@@ -249,7 +252,11 @@ def test_a_target_without_cases_says_so(client, manager, ipv4_target):
 def test_finished_run_is_summed_up_with_a_link_to_its_answers(
     client, manager, ipv4_target
 ):
-    run = CheckRunFactory(target=ipv4_target, status="finished", listed_count=2)
+    run = CheckRunFactory(
+        target=ipv4_target, status="finished", done=20, listed_count=2, error_count=1
+    )
+    LookupFactory(run=run, verdict="error", error="servfail")
     latest = section(target_page(client, manager, ipv4_target), "latest-check")
-    assert "2 listings" in latest.text
+    assert "Finished: 2 listed, 17 not listed." in latest.text
+    assert "1 lookup could not be made (SERVFAIL)." in latest.text
     latest.find("a", href=reverse("monitoring:run-detail", args=[run.pk]))

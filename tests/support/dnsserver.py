@@ -68,6 +68,8 @@ class DNSServer:
         self.port = 0
         self.zones: dict[dns.name.Name, Zone] = {}
         self.queries: list[Query] = []
+        # A resolver that refuses everything (the root's canary question too).
+        self.refuse_all = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -136,6 +138,15 @@ class DNSServer:
                 )
             )
         response = dns.message.make_response(query)
+        if self.refuse_all:
+            response.set_rcode(dns.rcode.REFUSED)
+            return response.to_wire(), 0.0
+        if question.name == dns.name.root:  # the canary: a resolver at work
+            if question.rdtype == dns.rdatatype.NS:
+                response.answer.append(
+                    dns.rrset.from_text(".", 86400, "IN", "NS", "a.root.test.")
+                )
+            return response.to_wire(), 0.0
         zone = self._zone_for(question.name)
         if zone is None:
             response.set_rcode(dns.rcode.REFUSED)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from blcheck.cases import workflow
@@ -65,6 +64,8 @@ def case_event_write(
             "error": lookup.error,
             "query_name": lookup.query_name,
             "resolver": lookup.resolver,
+            "reason": lookup.reason,  # the list's TXT record
+            "rcode": lookup.rcode,
         }
     return CaseEvent.objects.create(
         case=case,
@@ -115,18 +116,20 @@ def case_move(
     return case
 
 
-def case_notify(text: str) -> None:
-    from blcheck.monitoring.tasks import notify_text as notify_text_task
+def case_notify(case: DelistingCase, notice: str) -> None:
+    """Tell subscribers, in their languages, once the step is committed."""
+    from blcheck.cases.tasks import notify_case
 
-    transaction.on_commit(functools.partial(notify_text_task.delay, text))
+    transaction.on_commit(functools.partial(notify_case.delay, case.pk, notice))
 
 
 def listing_change_latest_episode(
-    target: Target, blocklist: Blocklist, subject: str
+    blocklist: Blocklist, subject: str
 ) -> ListingChange | None:
+    # One Listing per (list, subject), under whichever target owns the subject
+    # now (monitoring.overlap): the case's target may be a range around it.
     return (
         ListingChange.objects.filter(
-            listing__target=target,
             listing__blocklist=blocklist,
             listing__subject=subject,
             kind=ListingChange.Kind.LISTED,
@@ -175,7 +178,7 @@ def case_open(
                 opened_by=by,
                 assignee=by,
                 bounce_text=bounce_text[:1_000_000],
-                episode=listing_change_latest_episode(target, blocklist, subject),
+                episode=listing_change_latest_episode(blocklist, subject),
                 contact_email=settings.ORG_CONTACT_EMAIL,
                 contact_phone=settings.ORG_CONTACT_PHONE,
                 next_check_at=now,
@@ -192,6 +195,10 @@ def case_open(
                     by=None,
                     at=now,
                     removal_due_at=due,
+                    evidence={
+                        "removal_due_at": due.isoformat() if due else None,
+                        "expiry_hours": case.blocklist.expiry_hours,
+                    },
                     detail=_(
                         "This list removes listings on its own; no request is "
                         "possible. Wait, and blcheck keeps checking."
@@ -203,174 +210,6 @@ def case_open(
         )
         return existing, False
     return case, True
-
-
-class RequestInFuture(ValueError):
-    """The date given for a removal request is later than now."""
-
-
-# What staff record about a request, in the order the case page shows it.
-REQUEST_FIELDS = (
-    "requested_at",
-    "method",
-    "reference",
-    "contact_email",
-    "contact_phone",
-    "request_text",
-)
-
-
-def request_value_text(name: str, value: Any) -> str:
-    """A request field's value as the history shows it (site language and time)."""
-    if value is None or value == "":
-        return ""
-    if name == "requested_at":
-        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
-    if name == "method":
-        return str(DelistingCase.Method(value).label)
-    return str(value)
-
-
-def request_field_label(name: str) -> str:
-    """The field's label as the request form shows it."""
-    if name == "requested_at":
-        return _("Requested at")
-    field = DelistingCase._meta.get_field(name)
-    return capfirst(str(getattr(field, "verbose_name", name)))
-
-
-def request_snapshot(values: dict[str, Any]) -> list[dict]:
-    """The request as recorded: [{field, label, value}], kept in the event."""
-    return [
-        {
-            "field": name,
-            "label": request_field_label(name),
-            "value": request_value_text(name, values[name]),
-        }
-        for name in REQUEST_FIELDS
-    ]
-
-
-def request_changes(changed: dict[str, tuple[Any, Any]]) -> list[dict]:
-    """The changed fields: [{field, label, old, new}], in the form's order."""
-    found = []
-    for name in REQUEST_FIELDS:
-        if name in changed:
-            old, new = changed[name]
-            found.append(
-                {
-                    "field": name,
-                    "label": request_field_label(name),
-                    "old": request_value_text(name, old),
-                    "new": request_value_text(name, new),
-                }
-            )
-    return found
-
-
-@in_site_language
-@transaction.atomic
-def case_mark_requested(
-    *,
-    case: DelistingCase,
-    by: User,
-    method: str,
-    requested_at: datetime | None = None,
-    reference: str = "",
-    contact_email: str = "",
-    contact_phone: str = "",
-    request_text: str = "",
-) -> DelistingCase:
-    """Record the removal request (requested_at empty: now; never later than
-    now, RequestInFuture). On a case already requested this amends the request
-    (_amend_request): the first REQUESTED event and its copy stay as made.
-    """
-    now = timezone.now()
-    if requested_at is not None and requested_at > now:
-        raise RequestInFuture(
-            _("The request date is in the future; enter when the request was made.")
-        )
-    values: dict[str, Any] = {
-        "method": method,
-        "reference": reference,
-        "contact_email": contact_email,
-        "contact_phone": contact_phone,
-        "request_text": request_text,
-    }
-    if case.status == Status.REQUESTED:
-        return _amend_request(
-            case=case, by=by, requested_at=requested_at or case.requested_at, **values
-        )
-    values["requested_at"] = requested_at = requested_at or now
-    due = workflow.removal_due(
-        case.policy, requested_at=requested_at, opened_at=case.opened_at
-    )
-    fields = {**values, "removal_due_at": due, "is_overdue": False}
-    return case_move(
-        case,
-        Status.REQUESTED,
-        Kind.REQUESTED,
-        by=by,
-        at=now,
-        detail=reference,
-        evidence={"request": request_snapshot(values)},
-        next_check_at=now,
-        **fields,
-    )
-
-
-def _amend_request(*, case: DelistingCase, by: User, **values: Any) -> DelistingCase:
-    """Change a recorded request and append a REQUEST_AMENDED event with each
-    changed field, before and after. Nothing changed: nothing is written."""
-    # Before is what the database holds, whatever the caller's copy says.
-    stored = DelistingCase.objects.select_for_update().get(pk=case.pk)
-    if stored.status != Status.REQUESTED:
-        raise CaseConflict(
-            _("This case was changed by someone else. Reload and try again.")
-        )
-    changed = {
-        name: (getattr(stored, name), value)
-        for name, value in values.items()
-        if getattr(stored, name) != value
-    }
-    if not changed:
-        case.refresh_from_db()
-        return case
-    now = timezone.now()
-    fields: dict[str, Any] = {name: new for name, (_old, new) in changed.items()}
-    if "requested_at" in changed:
-        due = workflow.removal_due(
-            case.policy, requested_at=values["requested_at"], opened_at=case.opened_at
-        )
-        fields |= {
-            "removal_due_at": due,
-            "is_overdue": stored.is_overdue and due is not None and now > due,
-        }
-    # Conditional on the request as read (SQLite has no row locks).
-    as_read = {name: getattr(stored, name) for name in REQUEST_FIELDS}
-    moved = DelistingCase.objects.filter(
-        pk=case.pk, status=Status.REQUESTED, **as_read
-    ).update(**fields)
-    if moved != 1:
-        raise CaseConflict(
-            _("This case was changed by someone else. Reload and try again.")
-        )
-    changes = request_changes(changed)
-    detail = "; ".join(
-        f"{c['label']}: {c['old'] or '—'} → {c['new'] or '—'}" for c in changes
-    )
-    case_event_write(
-        case,
-        Kind.REQUEST_AMENDED,
-        by=by,
-        at=now,
-        detail=detail,
-        from_status=case.status,
-        to_status=case.status,
-        evidence={"changes": changes},
-    )
-    case.refresh_from_db()
-    return case
 
 
 @transaction.atomic
@@ -399,9 +238,19 @@ def case_add_note(*, case: DelistingCase, by: User, text: str) -> CaseEvent:
 def case_close_by_hand(
     *, case: DelistingCase, by: User, to: str, text: str = ""
 ) -> DelistingCase:
-    """Rejected by the list, or abandoned by staff."""
-    kind = Kind.REJECTED if to == Status.REJECTED else Kind.ABANDONED
-    fields: dict[str, Any] = {"next_check_at": None} if to == Status.ABANDONED else {}
-    if to == Status.ABANDONED:
-        fields["closed_at"] = timezone.now()
-    return case_move(case, to, kind, by=by, at=timezone.now(), detail=text, **fields)
+    """Done (the removal is verified), rejected by the list, or abandoned by
+    staff: only the ends workflow.hand_ends allows, else TransitionError."""
+    if to not in workflow.hand_ends(case.status):
+        raise workflow.TransitionError(f"a case that is {case.status} cannot be {to}")
+    kind = {Status.CLOSED: Kind.CLOSED, Status.REJECTED: Kind.REJECTED}.get(
+        Status(to), Kind.ABANDONED
+    )
+    now = timezone.now()
+    fields: dict[str, Any] = {}
+    if to != Status.REJECTED:  # the work ends: blcheck stops looking
+        fields = {"closed_at": now, "next_check_at": None}
+    # The detail is the person's own words, not blcheck's closing summary.
+    evidence = {"by_hand": True}
+    return case_move(
+        case, to, kind, by=by, at=now, detail=text, evidence=evidence, **fields
+    )

@@ -75,12 +75,10 @@ def _still_listed(
             by=None,
             at=now,
             lookup=lookup,
+            evidence={"removal_due_at": case.removal_due_at.isoformat()},
             detail=_("Still listed after the list's removal window."),
         )
-        case_notify(
-            f"blcheck: case #{case.pk} overdue - {case.subject} is still listed on "
-            f"{case.blocklist.name} ({case.blocklist.zone}) after its removal window"
-        )
+        case_notify(case, "overdue")
 
 
 def _relisted(case: DelistingCase, now: datetime, lookup: Lookup | None) -> None:
@@ -94,14 +92,9 @@ def _relisted(case: DelistingCase, now: datetime, lookup: Lookup | None) -> None
         detail=_("Listed again."),
         next_check_at=now,
         reevaluate_at=None,
-        episode=listing_change_latest_episode(
-            case.target, case.blocklist, case.subject
-        ),
+        episode=listing_change_latest_episode(case.blocklist, case.subject),
     )
-    case_notify(
-        f"blcheck: case #{case.pk} relisted - {case.subject} is listed again on "
-        f"{case.blocklist.name} ({case.blocklist.zone})"
-    )
+    case_notify(case, "relisted")
 
 
 def _clean(
@@ -143,6 +136,7 @@ def _close(case: DelistingCase, now: datetime, lookup: Lookup | None) -> None:
         closed_at=now,
         next_check_at=None,
         detail=_summary(case, now),
+        evidence=_summary_data(case, now),
     )
 
 
@@ -163,6 +157,10 @@ def _verified(case: DelistingCase, now: datetime, lookup: Lookup) -> None:
         lookup=lookup,
         verified_at=now,
         detail=detail,
+        evidence={
+            "clean_count": case.clean_count,
+            "clean_since": since.isoformat(),
+        },
     )
     if reevaluate is None:
         _close(case, now, None)
@@ -175,15 +173,23 @@ def _verified(case: DelistingCase, now: datetime, lookup: Lookup) -> None:
             at=now,
             reevaluate_at=reevaluate,
             next_check_at=reevaluate,
+            evidence={"reevaluate_at": reevaluate.isoformat()},
             detail=_("The list re-evaluates on %(date)s; blcheck checks again then.")
             % {"date": f"{timezone.localdate(reevaluate):%Y-%m-%d}"},
         )
 
 
-def _summary(case: DelistingCase, now: datetime) -> str:
-    """Closing words: how long the removal took (time to delist)."""
+def _summary_data(case: DelistingCase, now: datetime) -> dict[str, float | bool]:
+    """How long the removal took (time to delist), and whether the case lasted
+    to the list's re-evaluation: the page words them."""
     start = case.requested_at or case.opened_at
     hours = ((case.verified_at or now) - start).total_seconds() / 3600
+    return {"removed_hours": round(hours, 1), "reevaluated": bool(case.reevaluate_at)}
+
+
+def _summary(case: DelistingCase, now: datetime) -> str:
+    """Closing words: how long the removal took (time to delist)."""
+    hours = _summary_data(case, now)["removed_hours"]
     removed = _("Removed %(hours).1f hours after the request.") % {"hours": hours}
     if case.reevaluate_at:
         return _("Still clean at the re-evaluation.") + " " + removed
@@ -230,8 +236,7 @@ def case_watch_relisting(*, now: datetime | None = None) -> int:
         status__in=[Status.WATCHING, Status.REMOVAL_VERIFIED]
     )
     for case in watched:
-        listed = Listing.objects.filter(
-            target=case.target,
+        listed = Listing.objects.filter(  # under the subject's owner, any target
             blocklist=case.blocklist,
             subject=case.subject,
             is_listed=True,

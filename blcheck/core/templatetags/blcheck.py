@@ -1,5 +1,6 @@
 """Filters and tags shared by the templates."""
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 register = template.Library()
 
@@ -28,18 +30,64 @@ def timesince_delta(value: timedelta | None) -> str:
     return _("%(minutes)s min") % {"minutes": minutes}
 
 
-VERDICT_ICONS = {"listed": "✕", "not_listed": "✓", "error": "⚠", "unchecked": "?"}
+# verdict: (badge class, icon). Only an answer that said "not listed" gets the
+# tick; a state we do not know now (never asked, no answer, last known) never does.
+VERDICT_BADGES = {
+    "listed": ("listed", "✕"),
+    "not_listed": ("not_listed", "✓"),
+    "error": ("error", "⚠"),
+    "blind": ("error", "⚠"),
+    "unchecked": ("unchecked", "·"),
+    "last_known": ("unchecked", "?"),  # not listed when last answered, unknown now
+}
+VERDICT_LABELS = {
+    "listed": _lazy("Listed"),
+    "not_listed": _lazy("Not listed"),
+    "error": _lazy("No answer"),
+    "blind": _lazy("No answer"),
+    "unchecked": _lazy("Not checked yet"),
+    "last_known": _lazy("Not listed at the last answer"),
+}
 
 
 @register.simple_tag
-def verdict_badge(verdict: str, label: str) -> SafeString:
-    """A verdict told by icon and text, not colour alone."""
+def verdict_badge(verdict: str, label: str | Promise = "") -> SafeString:
+    """A verdict told by icon and text, not colour alone; the label defaults to
+    the verdict's own. An unknown verdict gets a question mark, never a tick."""
+    css, icon = VERDICT_BADGES.get(verdict, ("unchecked", "?"))
     return format_html(
         '<span class="badge badge-{}"><span aria-hidden="true">{}</span> {}</span>',
-        verdict,
-        VERDICT_ICONS.get(verdict, "•"),
-        label,
+        css,
+        icon,
+        label or VERDICT_LABELS.get(verdict, verdict),
     )
+
+
+# Why lookups failed, short enough for a headline: "2 could not be asked
+# (timeout)". The keys are Lookup.Error's values (dnsbl.Failure).
+ERROR_REASONS = {
+    "timeout": _lazy("timeout"),
+    "servfail": _lazy("SERVFAIL"),
+    "refused": _lazy("REFUSED"),
+    "no_nameservers": _lazy("no nameserver reachable"),
+    "resolver_refused": _lazy("the list refuses our resolver"),
+    "bad_answer": _lazy("answers that are no listing code"),
+    "list_unhealthy": _lazy("the list failed its health probes"),
+}
+
+
+@register.simple_tag
+def error_reasons(tokens: Iterable[str]) -> str:
+    """The failures' short names, each once, joined: "timeout, SERVFAIL"."""
+    names = dict.fromkeys(str(ERROR_REASONS.get(t, t)) for t in tokens if t)
+    return _(", ").join(names)
+
+
+@register.filter
+def minus(value: int, other: int) -> int:
+    """value - other, for counts the templates derive ("not listed" = done -
+    listed - errors)."""
+    return int(value) - int(other)
 
 
 @register.simple_tag

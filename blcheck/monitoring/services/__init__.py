@@ -4,8 +4,13 @@ from blcheck.monitoring.services.blocklists import (
     blocklist_load_catalog,
     blocklist_save,
 )
+from blcheck.monitoring.services.listings import listing_apply
+from blcheck.monitoring.services.outages import (
+    resolver_outage_current,
+    resolver_outage_end,
+    resolver_outage_watch,
+)
 from blcheck.monitoring.services.runs import (
-    listing_apply,
     lookup_prune,
     run_check,
     run_claim,
@@ -28,6 +33,9 @@ __all__ = [
     "blocklist_save",
     "listing_apply",
     "lookup_prune",
+    "resolver_outage_current",
+    "resolver_outage_end",
+    "resolver_outage_watch",
     "run_check",
     "run_claim",
     "run_create",

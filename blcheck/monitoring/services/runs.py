@@ -8,8 +8,8 @@ not recorded yet: no lookup is written twice and none is missing.
 """
 
 import asyncio
-import functools
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,12 +26,18 @@ from blcheck.lookups import dnsbl, engine, politeness
 from blcheck.monitoring.models import (
     Blocklist,
     CheckRun,
-    Listing,
     ListingChange,
     Lookup,
     Target,
 )
+from blcheck.monitoring.overlap import subjects_owned_elsewhere
 from blcheck.monitoring.selectors import blocklist_usable
+from blcheck.monitoring.services.listings import listing_apply
+from blcheck.monitoring.services.outages import (
+    resolver_confirm,
+    resolver_outage_current,
+    run_mark_blind,
+)
 from blcheck.monitoring.services.targets import QUEUED_TOO_LONG, run_enqueue
 from blcheck.monitoring.targets import TargetError, parse_target
 
@@ -82,9 +88,12 @@ def _plan(run: CheckRun, blocklists: dict[dnsbl.ListSpec, Blocklist]) -> _Work:
         pairs = [(run.subject, spec)] if spec is not None else []
     else:
         parsed = parse_target(run.target.value, max_range_size=settings.MAX_RANGE_SIZE)
+        # An address another target owns (overlap.py) is asked by that one only.
+        elsewhere = subjects_owned_elsewhere(target_id=run.target_id, parsed=parsed)
         pairs = [
             (subject, spec)
             for subject in parsed.subjects()
+            if subject not in elsewhere
             for spec in blocklists
             if spec.fits(subject)
         ]
@@ -136,15 +145,13 @@ def _probe(
     runner: asyncio.Runner,
     needed: set[tuple[dnsbl.ListSpec, str]],
     options: engine.Options,
-    blocklists: dict[dnsbl.ListSpec, Blocklist],
-) -> engine.HealthMap:
-    """Probe results of the last few minutes are shared by all workers."""
+) -> tuple[engine.HealthMap, engine.HealthMap]:
+    """Probe results of the last few minutes are shared by all workers:
+    (all the health the run needs, what was probed afresh)."""
     health = _cached_health(needed)
     missing = {(spec, kind) for spec, kind in needed if (spec.zone, kind) not in health}
     fresh = runner.run(engine.probe(missing, options)) if missing else {}
-    _store_health(fresh)
-    blocklist_health_record(fresh, blocklists)
-    return {**health, **fresh}
+    return {**health, **fresh}, fresh
 
 
 def blocklist_health_record(
@@ -165,10 +172,10 @@ def blocklist_health_record(
         ):
             turned.append([blocklist.zone, worst.value])
         rows.update(health_checked_at=now)
-    if turned:
-        from blcheck.monitoring.tasks import notify_health as notify_health_task
+    if turned:  # sent with the notification window's other changes
+        from blcheck.monitoring.services.notices import notice_record_health
 
-        transaction.on_commit(functools.partial(notify_health_task.delay, turned))
+        notice_record_health(turned=turned)
 
 
 def run_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
@@ -189,16 +196,45 @@ def run_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
     limiter = politeness.limiter_for({spec.zone: spec.qps for spec in blocklists})
     options = engine.Options(limiter=limiter)
     steps = [(item.run, pair) for item in work for pair in item.pairs]
+    planned = [item.run for item in work]
+    suspects: Counter[dnsbl.Failure] = Counter()
+    health: engine.HealthMap = {}
+    fresh: engine.HealthMap = {}
     with asyncio.Runner() as runner:
-        health = _probe(
-            runner, engine.needed_probes([p for _, p in steps]), options, blocklists
-        )
+
+        def canary() -> engine.Canary:
+            return runner.run(engine.canary_async(options))
+
+        # A known outage: the canary first (it ends the outage when answered);
+        # while it fails, no list can be asked. Else every list's probes
+        # failing alike makes the canary decide whose fault it is.
+        known = bool(steps) and resolver_outage_current() is not None
+        outage = resolver_confirm(dnsbl.Failure.TIMEOUT, canary) if known else None
+        if outage is None and steps:
+            health, fresh = _probe(
+                runner, engine.needed_probes([p for _, p in steps]), options
+            )
+            outage = resolver_confirm(engine.probes_blind(health), canary)
+        if outage is not None:  # not the lists' fault: their health stands
+            run_mark_blind(runs=planned, outage=outage, claimant=claimant)
+            return _finished(planned)
+        _store_health(fresh)
+        blocklist_health_record(fresh, blocklists)
         size = settings.CHECK_STEP
         for start in range(0, len(steps), size):
             step = steps[start : start + size]
             results = runner.run(engine.look_up([p for _, p in step], health, options))
             _record(step, results, blocklists, claimant)
-    return _finish([item.run for item in work])
+            suspects.update(engine.resolver_failures(results))
+    # Most lookups ended in the same error: the resolver's, or the lists'?
+    common = engine.most_of(suspects, len(steps))
+    if common is not None:
+        outage = resolver_confirm(common, lambda: engine.check_canary(options))
+        if outage is not None:
+            run_mark_blind(runs=planned, outage=outage, claimant=claimant)
+            _finish(planned, status=CheckRun.Status.BLIND, claimant=claimant)
+            return _finished(planned)
+    return _finish(planned, claimant=claimant)
 
 
 def _record(
@@ -219,6 +255,7 @@ def _record(
             codes=list(result.reading.codes),
             reason=result.reason,
             error=result.reading.error.value if result.reading.error else "",
+            health=result.health.value if result.health else "",
             rcode=result.answer.rcode if result.answer.failure is None else "",
             ttl=result.answer.ttl,
             resolver=result.answer.resolver,
@@ -240,105 +277,16 @@ def _record(
             )
 
 
-def listing_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
-    """Move each (target, list, subject) to what its lookup says; log every flip.
-
-    An error changes nothing but last_error: the last known state stands.
-    Unchanged listings are not written: a sweep rewrites nothing that did not
-    change.
-    """
-    keys = {(x.target_id, x.blocklist_id, x.subject) for x in lookups}
-    existing = {
-        (x.target_id, x.blocklist_id, x.subject): x
-        for x in Listing.objects.filter(
-            target_id__in={k[0] for k in keys},
-            blocklist_id__in={k[1] for k in keys},
-            subject__in={k[2] for k in keys},
-        )
-    }
-    new: list[Listing] = []
-    dirty: dict[int, Listing] = {}
-    flips = []
-    for lookup in lookups:
-        key = (lookup.target_id, lookup.blocklist_id, lookup.subject)
-        listing = existing.get(key)
-        if listing is None:
-            listing = existing[key] = Listing(
-                target_id=key[0],
-                blocklist_id=key[1],
-                subject=key[2],
-                last_changed_at=now,
-            )
-            new.append(listing)
-        changed, flip = _apply(listing, lookup, now)
-        if flip is not None:
-            flips.append((listing, flip, lookup))
-        if listing.pk is not None and changed:
-            dirty[listing.pk] = listing
-    Listing.objects.bulk_create(new)
-    Listing.objects.bulk_update(list(dirty.values()), LISTING_STATE_FIELDS)
-    ListingChange.objects.bulk_create(
-        [
-            ListingChange(
-                listing=listing,
-                blocklist_id=listing.blocklist_id,
-                kind=kind,
-                at=now,
-                run_id=lookup.run_id,
-                codes=lookup.codes,
-                reason=lookup.reason,
-            )
-            for listing, kind, lookup in flips
-        ],
-        ignore_conflicts=True,
-    )
-    cleared = [x.pk for x, kind, _ in flips if kind == ListingChange.Kind.CLEARED]
-    if cleared:
-        ListingChange.objects.filter(
-            listing_id__in=cleared,
-            kind=ListingChange.Kind.LISTED,
-            ended_at__isnull=True,
-            at__lt=now,
-        ).update(ended_at=now)
-
-
-LISTING_STATE_FIELDS = [
-    "is_listed",
-    "codes",
-    "reason",
-    "listed_since",
-    "last_changed_at",
-    "last_error",
-    "change_count",
-]
-
-
-def _apply(listing: Listing, lookup: Lookup, now: datetime) -> tuple[bool, str | None]:
-    """Update one listing in memory: (anything besides the check time changed, flip)."""
-    if lookup.verdict == Lookup.Verdict.ERROR:
-        changed = listing.last_error != lookup.error
-        listing.last_error = lookup.error
-        return changed, None
-    is_listed = lookup.verdict == Lookup.Verdict.LISTED
-    changed = bool(listing.last_error)
-    listing.last_error = ""
-    if is_listed and (listing.codes, listing.reason) != (lookup.codes, lookup.reason):
-        listing.codes, listing.reason = lookup.codes, lookup.reason
-        changed = True
-    if is_listed == listing.is_listed and not (
-        is_listed and listing.listed_since is None
-    ):
-        return changed, None
-    listing.is_listed = is_listed
-    listing.listed_since = now if is_listed else None
-    listing.last_changed_at = now
-    listing.change_count += 1
-    return True, ListingChange.Kind.LISTED if is_listed else ListingChange.Kind.CLEARED
-
-
-def _finish(runs: Sequence[CheckRun]) -> list[CheckRun]:
-    """Close the runs; counts come from the recorded rows, so a resumed run
-    counts each pair once. Only runs that changed something, or failed, notify."""
+def _finish(
+    runs: Sequence[CheckRun],
+    *,
+    claimant: str,
+    status: str = CheckRun.Status.FINISHED,
+) -> list[CheckRun]:
+    """Close the runs we still hold; counts come from the recorded rows, so a
+    resumed run counts each pair once. Only runs that changed something, or
+    failed, notify. A blind run keeps its target's last check time: it was
+    no check."""
     if not runs:
         return []
     now = timezone.now()
@@ -357,23 +305,30 @@ def _finish(runs: Sequence[CheckRun]) -> list[CheckRun]:
         ListingChange.objects.filter(run_id__in=ids).values_list("run_id", flat=True)
     )
     empty = {"done": 0, "listed": 0, "errors": 0}
+    finished = []
     with transaction.atomic():
         for run in runs:
             count = counts.get(run.pk, empty)
-            CheckRun.objects.filter(pk=run.pk).update(
-                status=CheckRun.Status.FINISHED,
+            if CheckRun.objects.filter(pk=run.pk, claimed_by=claimant).update(
+                status=status,
                 finished_at=now,
                 lease_until=None,
                 done=count["done"],
                 listed_count=count["listed"],
                 error_count=count["errors"],
-            )
+            ):
+                finished.append(run)
             if run.pk in changed:
                 _notify_after_commit(run.pk)
-        Target.objects.filter(pk__in=[run.target_id for run in runs]).update(
-            last_checked_at=now
-        )
-    return list(CheckRun.objects.filter(pk__in=ids).order_by("pk"))
+        if status == CheckRun.Status.FINISHED:
+            Target.objects.filter(pk__in=[run.target_id for run in finished]).update(
+                last_checked_at=now
+            )
+    return _finished(runs)
+
+
+def _finished(runs: Sequence[CheckRun]) -> list[CheckRun]:
+    return list(CheckRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))
 
 
 def _fail(run: CheckRun, why: str) -> None:
@@ -388,10 +343,11 @@ def _fail(run: CheckRun, why: str) -> None:
 
 
 def _notify_after_commit(run_id: int) -> None:
-    """One message per run, sent by a task once the run's rows are committed."""
-    from blcheck.monitoring.tasks import notify_run as notify_run_task
+    """A pending notice in the run's own transaction: it becomes visible with
+    the run's rows, and beat sends it with the window's other changes."""
+    from blcheck.monitoring.services.notices import notice_record_run
 
-    transaction.on_commit(functools.partial(notify_run_task.delay, run_id))
+    notice_record_run(run_id=run_id)
 
 
 def run_recover_stalled(*, now: datetime | None = None) -> int:

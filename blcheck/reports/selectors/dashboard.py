@@ -8,7 +8,6 @@ grid is built from Listing, the current state per (target, list, address).
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -16,14 +15,11 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    IntegerField,
     Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
-    Sum,
-    Value,
     When,
 )
 
@@ -39,7 +35,6 @@ from blcheck.monitoring.models import (
 )
 
 GRID_PAGE_SIZE = 50
-ACTIVE_RUN = (CheckRun.Status.QUEUED, CheckRun.Status.RUNNING)
 ERROR_LABELS = dict(Lookup.Error.choices)
 # Grid states a row can be filtered by (TargetGridFilter offers them).
 LISTED, ERRORING, NEVER = "listed", "erroring", "never"
@@ -55,6 +50,7 @@ class Column:
     kinds: frozenset[str]  # of "ipv4", "ipv6", "domain": what the list covers
     health: str  # the label; empty when healthy or not probed yet
     has_errors: bool  # some listing's latest lookup on this list failed
+    is_probed: bool = True  # its health is known (probed at least once)
 
 
 @dataclass(frozen=True)
@@ -66,6 +62,18 @@ class DashboardCounts:
     lists_troubled: int  # unhealthy or erroring, each list once
     cases_open: int
     cases_overdue: int
+    lists_unprobed: int = 0  # never probed: their health is not known
+    targets_unchecked: int = 0  # no list shown was asked about them yet
+    targets_unanswered: int = 0  # latest check blind, or every lookup failed
+    targets_partly: int = 0  # some lists answered, others' lookups failed
+
+    @property
+    def is_all_answered(self) -> bool:
+        """Every target's latest lookups got answers: only then is "0 listed"
+        a clean bill."""
+        return not (
+            self.targets_unchecked or self.targets_unanswered or self.targets_partly
+        )
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class Cell:
 class GridRow:
     target: Target
     cells: list[Cell]
+    is_blind: bool = False  # its latest check got no answers: states last known
 
     @property
     def is_range(self) -> bool:
@@ -97,23 +106,6 @@ class Grid:
     columns: list[Column]
     page: Page[Target]
     rows: list[GridRow] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """Active checks: one run, or the runs asked for together (a group)."""
-
-    group: UUID | None
-    run_id: int  # the run, when the row is one run
-    target_value: str
-    runs: int
-    active: int
-    total: int
-    done: int
-
-    @property
-    def is_group(self) -> bool:
-        return self.group is not None and self.runs > 1
 
 
 def _family_q(family: str) -> Q:
@@ -141,6 +133,7 @@ def blocklist_columns() -> list[Column]:
             kinds=b.kinds,
             health="" if b.is_healthy else b.get_health_display(),
             has_errors=b.has_errors,  # type: ignore[attr-defined]
+            is_probed=b.health != Blocklist.Health.UNKNOWN,
         )
         for b in lists
     ]
@@ -161,14 +154,50 @@ def dashboard_counts(*, columns: list[Column]) -> DashboardCounts:
     cases = DelistingCase.objects.exclude(status__in=ENDED).aggregate(
         open=Count("pk"), overdue=Count("pk", filter=Q(is_overdue=True))
     )
+    targets = _target_counts(columns)
     return DashboardCounts(
-        targets=Target.objects.filter(is_enabled=True).count(),
+        targets=targets["targets"],
         listed_addresses=listed,
         lists_unhealthy=sum(1 for c in columns if c.health),
         lists_erroring=sum(1 for c in columns if c.has_errors),
         lists_troubled=sum(1 for c in columns if c.health or c.has_errors),
         cases_open=cases["open"],
         cases_overdue=cases["overdue"],
+        lists_unprobed=sum(1 for c in columns if not c.is_probed),
+        targets_unchecked=targets["unchecked"],
+        targets_unanswered=targets["unanswered"],
+        targets_partly=targets["partly"],
+    )
+
+
+def _blind_latest() -> QuerySet[CheckRun, Any]:
+    """The ids of targets whose latest check was blind: a blind run after
+    their last answered check (a blind run leaves last_checked_at alone). Read
+    along the (status, lease_until) index: blind runs are few."""
+    after = Q(target__last_checked_at__isnull=True) | Q(
+        finished_at__gt=F("target__last_checked_at")
+    )
+    return CheckRun.objects.filter(after, status=CheckRun.Status.BLIND).values(
+        "target_id"
+    )
+
+
+def _target_counts(columns: list[Column]) -> dict[str, int]:
+    """One query: the enabled targets, and how many were never asked, got no
+    answer at their latest check, or got answers from some lists only."""
+    mine = _on_lists(columns).filter(target=OuterRef("pk"))
+    asked = Q(Exists(mine))
+    answered = Q(Exists(mine.filter(last_error="")))
+    failing = Q(Exists(mine.filter(~Q(last_error=""))))
+    blind = Q(pk__in=_blind_latest())
+    fits = Q(pk__in=[])
+    for family in {kind for c in columns for kind in c.kinds}:
+        fits |= _family_q(family)
+    return Target.objects.filter(is_enabled=True).aggregate(
+        targets=Count("pk"),
+        unchecked=Count("pk", filter=fits & ~asked & ~blind),
+        unanswered=Count("pk", filter=(asked & ~answered) | blind),
+        partly=Count("pk", filter=answered & failing & ~blind),
     )
 
 
@@ -280,15 +309,24 @@ def dashboard_grid(
     *, columns: list[Column], targets: QuerySet[Target], page_number: str | None
 ) -> Grid:
     """A page of the targets (filtered and ordered by TargetGridFilter) by the
-    columns shown: four queries (count, page, cells, cases)."""
+    columns shown: five queries (count, page, cells, cases, blind checks)."""
     paginator = Paginator(targets, GRID_PAGE_SIZE)
     page = paginator.get_page(page_number)
     shown = list(page.object_list)
     ids = [t.pk for t in shown]
     cells = _cell_rows(ids, columns) if ids and columns else {}
     cases = _case_ids(ids, columns) if cells else {}
+    blind = set(
+        _blind_latest().filter(target_id__in=ids).values_list("target_id", flat=True)
+        if ids
+        else ()
+    )
     rows = [
-        GridRow(t, [_cell(t, c, cells.get((t.pk, c.pk)), cases) for c in columns])
+        GridRow(
+            t,
+            [_cell(t, c, cells.get((t.pk, c.pk)), cases) for c in columns],
+            is_blind=t.pk in blind,
+        )
         for t in shown
     ]
     return Grid(columns=columns, page=page, rows=rows)
@@ -314,57 +352,3 @@ def case_due(*, limit: int = 10) -> list[DelistingCase]:
             "pk",
         )[:limit]
     )
-
-
-MAX_ACTIVE_READ = 2000  # a sweep of every target queues thousands of runs
-
-
-def run_active(*, limit: int = 20) -> list[RunProgress]:
-    """Queued and running checks, one row per run or per group of runs.
-
-    A group is summed over all its runs, finished ones too, as its progress
-    page does, so its bar does not jump back when a run ends."""
-    # Two index reads instead of one query that walks every run ever made:
-    # what is active (usually nothing), then the groups it belongs to.
-    active = list(
-        CheckRun.objects.filter(status__in=ACTIVE_RUN).values_list("pk", "group")[
-            :MAX_ACTIVE_READ
-        ]
-    )
-    if not active:
-        return []
-    groups = {group for _, group in active if group is not None}
-    alone = [pk for pk, group in active if group is None]
-    rows = (
-        CheckRun.objects.filter(Q(group__in=groups) | Q(pk__in=alone))
-        .values(
-            "group",
-            alone=Case(
-                When(group__isnull=True, then=F("pk")),
-                default=Value(None),
-                output_field=IntegerField(),
-            ),
-        )
-        .annotate(
-            runs=Count("pk"),
-            active=Count("pk", filter=Q(status__in=ACTIVE_RUN)),
-            total=Sum("total", default=0),
-            done=Sum("done", default=0),
-            run_id=Min("pk"),
-            target_value=Min("target__value"),
-            first_at=Min("created_at"),
-        )
-        .order_by("first_at", "run_id")[:limit]
-    )
-    return [
-        RunProgress(
-            group=r["group"],
-            run_id=r["run_id"],
-            target_value=r["target_value"],
-            runs=r["runs"],
-            active=r["active"],
-            total=r["total"],
-            done=r["done"],
-        )
-        for r in rows
-    ]

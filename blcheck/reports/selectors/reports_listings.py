@@ -147,8 +147,9 @@ def address_repeats(*, period: Period) -> list[RepeatAddress]:
     """Addresses (or domains) of a target with two or more listing episodes
     begun in the period, most first, with the lists involved. Two queries.
 
-    An address is counted per target: one inside a monitored range and also
-    monitored on its own has its flips recorded twice, once for each."""
+    An address inside two monitored targets is counted once: its one Listing
+    row sits under its owner, the most specific target (monitoring/overlap.py),
+    and moves with its history when the owner changes."""
     top = list(
         episodes_begun(period)
         .values("listing__target_id", "listing__subject")

@@ -1,4 +1,5 @@
-"""Reads for the target page: verdict per list, timeline, lookups, cases.
+"""Reads for the target page: timeline, lookups, cases (the verdict per list
+and the headline: target_states.py).
 
 Each read below is one query (two at most), bounded by LIMITs or by the number
 of lists, never by how many lookups, changes or cases the target has. The page
@@ -6,30 +7,20 @@ lives here, above monitoring and cases, because it shows both.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db.models import (
     Case,
-    Count,
-    F,
-    FilteredRelation,
     Max,
-    Min,
-    Q,
     QuerySet,
     When,
-    Window,
 )
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from blcheck.cases.models import DelistingCase
 from blcheck.cases.workflow import ACTIVE
 from blcheck.core.paging import KeysetPage, keyset_page
 from blcheck.monitoring.models import (
-    KIND_FIELDS,
     Blocklist,
     Listing,
     ListingChange,
@@ -43,151 +34,12 @@ from blcheck.reports.timeline import (
     timeline_start,
 )
 
-SAMPLE_SIZE = 10  # listed addresses of a range shown per list
 CHANGES_READ = 1000  # a target has a few hundred flips in a window at most
 LOOKUPS_PER_PAGE = 50
 CASES_SHOWN = 100
 TIMELINE_DAYS = (30, 90, 365)
 DEFAULT_DAYS = 90
 ACTIVE_CASE_STATUSES = tuple(str(status) for status in ACTIVE)
-
-
-def blocklist_list_for_target(target: Target) -> QuerySet[Blocklist]:
-    """Enabled, not retired lists that can answer for this kind of target."""
-    fits = Q(**{dict(KIND_FIELDS)[target.family]: True})
-    return Blocklist.objects.filter(fits, is_enabled=True, is_retired=False).order_by(
-        "name"
-    )
-
-
-@dataclass
-class ListedSubject:
-    listing: Listing
-    case: "DelistingCase | None" = None  # the active case, if one is open
-
-
-@dataclass
-class ListState:
-    """One list's verdict on a target; for a range, summed over its addresses.
-
-    `listed` counts last known listings, even where the latest lookup failed.
-    """
-
-    blocklist: Blocklist
-    checked: int = 0  # addresses with a Listing row (asked at least once)
-    listed: int = 0
-    listed_ok: int = 0  # listed, and the latest lookup said so
-    errors: int = 0  # the latest lookup was an error
-    error: str = ""  # one of those errors' token
-    listed_since: datetime | None = None  # the oldest open episode's start
-    changed_at: datetime | None = None
-    changes: int = 0
-    sample: list[ListedSubject] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> str:
-        """listed / error / not_listed / unchecked: an error never reads clean."""
-        if not self.checked:
-            return "unchecked"
-        if self.listed_ok:
-            return "listed"
-        return "error" if self.errors else "not_listed"
-
-    @property
-    def error_label(self) -> str:
-        return str(dict(Lookup.Error.choices).get(self.error, self.error))
-
-    @property
-    def more(self) -> int:
-        return max(self.listed - len(self.sample), 0)
-
-
-@dataclass
-class TargetStates:
-    rows: list[ListState]
-
-    @property
-    def listed_lists(self) -> int:
-        return sum(1 for row in self.rows if row.verdict == "listed")
-
-    @property
-    def error_lists(self) -> int:
-        return sum(1 for row in self.rows if row.verdict == "error")
-
-    @property
-    def blocklists(self) -> dict[int, Blocklist]:
-        return {row.blocklist.pk: row.blocklist for row in self.rows}
-
-    @property
-    def oldest_listed_since(self) -> datetime | None:
-        return min((r.listed_since for r in self.rows if r.listed_since), default=None)
-
-
-def target_list_states(
-    *, target: Target, cases: Sequence["DelistingCase"]
-) -> TargetStates:
-    """The verdict of every list that fits the target: one aggregate query, and
-    one more for the listed addresses when anything is listed."""
-    mine = FilteredRelation("listings", condition=Q(listings__target=target))
-    rows = [
-        _state(blocklist)
-        for blocklist in blocklist_list_for_target(target)
-        .annotate(mine=mine)
-        .annotate(
-            checked=Count("mine"),
-            listed=Count("mine", filter=Q(mine__is_listed=True)),
-            listed_ok=Count(
-                "mine", filter=Q(mine__is_listed=True, mine__last_error="")
-            ),
-            errors=Count("mine", filter=Q(mine__last_error__gt="")),
-            error=Max("mine__last_error"),
-            listed_since=Min("mine__listed_since"),
-            changed_at=Max("mine__last_changed_at"),
-            changes=Max("mine__change_count"),
-        )
-    ]
-    if any(row.listed for row in rows):
-        _attach_samples(target, rows, cases)
-    return TargetStates(rows)
-
-
-def _state(annotated: Any) -> ListState:
-    """A Blocklist row annotated by target_list_states."""
-    return ListState(
-        blocklist=annotated,
-        checked=annotated.checked,
-        listed=annotated.listed,
-        listed_ok=annotated.listed_ok,
-        errors=annotated.errors,
-        error=annotated.error or "",
-        listed_since=annotated.listed_since,
-        changed_at=annotated.changed_at,
-        changes=annotated.changes or 0,
-    )
-
-
-def _attach_samples(
-    target: Target, rows: list[ListState], cases: Sequence["DelistingCase"]
-) -> None:
-    """The first SAMPLE_SIZE listed addresses per list, longest listed first."""
-    order = ("listed_since", "subject")
-    first = Window(
-        RowNumber(), partition_by=[F("blocklist_id")], order_by=[F(x) for x in order]
-    )
-    listed = (
-        Listing.objects.filter(target=target, is_listed=True)
-        .annotate(row=first)
-        .filter(row__lte=SAMPLE_SIZE)
-        .order_by("blocklist_id", *order)
-    )
-    active = {(c.blocklist_id, c.subject): c for c in cases if c.is_active}
-    by_list = {row.blocklist.pk: row for row in rows}
-    for listing in listed:
-        row = by_list.get(listing.blocklist_id)
-        if row is not None:
-            listing.blocklist = row.blocklist
-            case = active.get((listing.blocklist_id, listing.subject))
-            row.sample.append(ListedSubject(listing, case))
 
 
 def target_cases(*, target: Target) -> list[DelistingCase]:

@@ -8,6 +8,7 @@ from blcheck.core.htmx import render_page_or_partial
 from blcheck.monitoring.selectors import tag_list
 from blcheck.reports.filters import TargetGridFilter
 from blcheck.reports.selectors import dashboard as selectors
+from blcheck.reports.selectors.dashboard_runs import run_active
 
 
 @require_GET
@@ -28,7 +29,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "grid": grid,
         "changes": selectors.listing_change_latest(),
         "cases": selectors.case_due(),
-        "runs": selectors.run_active(),
+        "runs": run_active(),
     }
     return render_page_or_partial(
         request,

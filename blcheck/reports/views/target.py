@@ -11,6 +11,7 @@ from blcheck.monitoring.models import Target
 from blcheck.monitoring.selectors import run_latest
 from blcheck.reports.filters import TargetPageFilter
 from blcheck.reports.selectors import target as selectors
+from blcheck.reports.selectors import target_states
 
 
 @require_GET
@@ -18,7 +19,8 @@ from blcheck.reports.selectors import target as selectors
 def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(Target.objects.prefetch_related("tags"), pk=pk)
     cases = selectors.target_cases(target=target)
-    states = selectors.target_list_states(target=target, cases=cases)
+    states = target_states.target_list_states(target=target, cases=cases)
+    run = run_latest(target)
     filtered = TargetPageFilter(
         request.GET,
         queryset=selectors.target_lookup_list(target=target),
@@ -39,7 +41,8 @@ def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reports/target_detail.html",
         {
             "target": target,
-            "run": run_latest(target),
+            "run": run,
+            "run_errors": target_states.run_errors(run),
             "states": states,
             "timeline": timeline,
             "cases": cases,

@@ -93,6 +93,13 @@ class Command(BaseCommand):
                     f"warning: {zone} failed its RFC 5782 probes for {kind} "
                     f"({state.value}); its answers are not trusted in this run"
                 )
+        if engine.results_blind(results) is not None:
+            canary = engine.check_canary(run_options)
+            if canary.failure is not None:
+                self.stderr.write(
+                    f"warning: no answers: the resolver itself failed "
+                    f"({canary.failure.value} at {canary.nameserver or '-'})"
+                )
         write = self._json if options["format"] == "json" else self._table
         write(results)
         raise SystemExit(self._status(results))
@@ -140,6 +147,8 @@ class Command(BaseCommand):
             "codes": list(reading.codes),
             "reason": result.reason or None,
             "error": reading.error.value if reading.error else None,
+            # Why a list_unhealthy list failed its probes (docs/commands.md).
+            "health": result.health.value if result.health else None,
             "elapsed_ms": result.answer.elapsed_ms,
         }
 
@@ -152,6 +161,8 @@ class Command(BaseCommand):
         for result in results:
             record = self._record(result)
             detail = record["error"] or ", ".join(record["codes"])
+            if record["health"]:
+                detail += f" ({record['health']})"
             if record["reason"]:
                 detail += f"  {record['reason']}"
             rows.append((record["target"], record["zone"], record["status"], detail))

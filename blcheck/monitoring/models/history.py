@@ -1,213 +1,51 @@
-"""What we watch (Target), where we look (Blocklist), and what DNS said."""
+"""What DNS said: runs, every answer, the state per list and address, its
+flips, and the stretches when the resolver itself failed."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from blcheck.lookups import dnsbl
+from blcheck.monitoring.models.lists import Blocklist
+from blcheck.monitoring.models.targets import Target
 
-# The kinds of subject (dnsbl.subject_kind) and the Blocklist flag for each.
-KIND_FIELDS = (("ipv4", "has_ipv4"), ("ipv6", "has_ipv6"), ("domain", "has_domains"))
 
+class ResolverOutage(models.Model):
+    """A stretch of time when the resolver itself failed: every list's probes
+    failed alike, or most lookups of a run, and a canary query confirmed it.
+    Runs in between are blind, not checks. Open while ended_at is empty."""
 
-class Blocklist(models.Model):
-    """A DNSBL zone, how to read its answers, and how it delists."""
+    class Failure(models.TextChoices):
+        TIMEOUT = dnsbl.Failure.TIMEOUT, _("timeout")
+        SERVFAIL = dnsbl.Failure.SERVFAIL, _("SERVFAIL")
+        REFUSED = dnsbl.Failure.REFUSED, _("REFUSED")
+        NO_NAMESERVERS = dnsbl.Failure.NO_NAMESERVERS, _("no nameserver reachable")
 
-    class Access(models.TextChoices):
-        FREE = "free", _("Free")
-        REGISTRATION = "registration", _("Free after registration")
-        KEY = "key", _("Needs a key")
-        PAID = "paid", _("Paid")
-
-    class DelistMethod(models.TextChoices):
-        FORM = "form", _("Web form")
-        SELF_SERVICE = "self_service", _("Self-service portal")
-        EMAIL = "email", _("E-mail")
-        ISP = "isp", _("Only the network owner")
-        EXPIRY = "expiry", _("Expires on its own")
-        NONE = "none", _("No removal")
-
-    class Health(models.TextChoices):
-        """The list's answer to its RFC 5782 test entries in the latest run."""
-
-        UNKNOWN = "", _("Not probed yet")
-        OK = dnsbl.Health.OK, _("Healthy")
-        LISTS_EVERYTHING = (
-            dnsbl.Health.LISTS_EVERYTHING,
-            _("Lists everything, even 127.0.0.1"),
-        )
-        TEST_POINT_MISSING = (
-            dnsbl.Health.TEST_POINT_MISSING,
-            _("Test entry 127.0.0.2 not listed: dead, or blocking our resolver"),
-        )
-        REFUSED = dnsbl.Health.REFUSED, _("Refuses our resolver")
-        BAD_ANSWER = (
-            dnsbl.Health.BAD_ANSWER,
-            _("Answers outside 127.0.0.0/8: hijacked or parked"),
-        )
-        UNREACHABLE = dnsbl.Health.UNREACHABLE, _("No usable answer to its probes")
-
-    # With a key-based list the zone holds "{key}", filled from key_setting.
-    zone = models.CharField(_("zone"), max_length=253, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    operator = models.CharField(_("operator"), max_length=100, blank=True)
-    has_ipv4 = models.BooleanField(_("lists IPv4 addresses"), default=True)
-    has_ipv6 = models.BooleanField(_("lists IPv6 addresses"), default=False)
-    has_domains = models.BooleanField(_("lists domains"), default=False)
-    # {"127.0.0.2": "meaning"}; empty means the RFC 5782 default 127.0.0.2-255.
-    listed_codes = models.JSONField(_("listing codes"), default=dict, blank=True)
-    # In-band refusals such as Spamhaus 127.255.255.254 (dnsbl-facts §1.7).
-    error_codes = models.JSONField(_("error codes"), default=dict, blank=True)
-    is_bitmask = models.BooleanField(_("codes are bit flags"), default=False)
-    has_test_points = models.BooleanField(
-        _("publishes RFC 5782 test entries"), default=True
+    started_at = models.DateTimeField(_("failing since"))
+    ended_at = models.DateTimeField(_("answering again"), null=True, blank=True)
+    failure = models.CharField(
+        _("how it failed"), max_length=20, choices=Failure.choices
     )
-    access = models.CharField(
-        _("access"), max_length=12, choices=Access.choices, default=Access.FREE
-    )
-    access_notes = models.TextField(_("access notes"), blank=True)
-    key_setting = models.CharField(_("key setting"), max_length=60, blank=True)
-    has_public_resolver_ban = models.BooleanField(
-        _("refuses public resolvers"), default=False
-    )
-    qps = models.PositiveIntegerField(
-        _("queries per second at most"),
-        null=True,
-        blank=True,
-        help_text=_("Across all workers. Empty: no ceiling."),
-    )
-    delist_method = models.CharField(
-        _("delisting"), max_length=12, choices=DelistMethod.choices, blank=True
-    )
-    delist_url = models.URLField(_("delisting page"), max_length=300, blank=True)
-    lookup_url = models.URLField(_("lookup page"), max_length=300, blank=True)
-    # The shape of the list's confirmation numbers (Barracuda: BBR, digits, hyphens).
-    reference_pattern = models.CharField(
-        _("confirmation number format"), max_length=100, blank=True
-    )
-    removal_hours = models.PositiveIntegerField(
-        _("typical removal (hours)"), null=True, blank=True
-    )
-    expiry_hours = models.PositiveIntegerField(
-        _("expires after (hours)"), null=True, blank=True
-    )
-    reevaluation_days = models.PositiveIntegerField(
-        _("re-evaluated after (days)"), null=True, blank=True
-    )
-    is_enabled = models.BooleanField(_("enabled"), default=True)
-    is_retired = models.BooleanField(_("retired"), default=False)
-    retired_reason = models.TextField(_("why retired"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
-    health = models.CharField(
-        _("health"),
-        max_length=20,
-        choices=Health.choices,
-        blank=True,
-        default=Health.UNKNOWN,
-    )
-    health_checked_at = models.DateTimeField(_("health checked"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    nameserver = models.CharField(_("nameserver"), max_length=60, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen failing"))
+    blind_runs = models.PositiveIntegerField(_("blind runs"), default=0)
 
     class Meta:
-        ordering = ["name"]
-        verbose_name = _("blocklist")
-        verbose_name_plural = _("blocklists")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            # At most one open outage: a second detector finds the first.
+            models.UniqueConstraint(
+                fields=["ended_at"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_resolver_outage",
+            )
+        ]
+        verbose_name = _("resolver outage")
+        verbose_name_plural = _("resolver outages")
 
     def __str__(self) -> str:
-        return self.zone
-
-    @property
-    def is_healthy(self) -> bool:
-        return self.health in (self.Health.OK, self.Health.UNKNOWN)
-
-    @property
-    def kinds(self) -> frozenset[str]:
-        """What the list answers for: of "ipv4", "ipv6", "domain"."""
-        return frozenset(kind for kind, flag in KIND_FIELDS if getattr(self, flag))
-
-    @property
-    def query_zone(self) -> str | None:
-        """The zone to query, a key filled in; None when its key is not configured."""
-        if not self.key_setting:
-            return self.zone
-        key = settings.DNSBL_KEYS.get(self.key_setting, "")
-        return self.zone.replace("{key}", key) if key else None
-
-    @property
-    def spec(self) -> dnsbl.ListSpec | None:
-        """The list as the engine asks it; None when its key is not configured."""
-        zone = self.query_zone
-        if zone is None:
-            return None
-        return dnsbl.ListSpec(
-            zone=zone,
-            kinds=self.kinds,
-            listed_codes=frozenset(self.listed_codes),
-            error_codes=frozenset(self.error_codes),
-            bitmask=self.is_bitmask,
-            has_test_points=self.has_test_points,
-            qps=self.qps,
-        )
-
-
-class Tag(models.Model):
-    """A label grouping targets (a site, a customer, a mail service)."""
-
-    name = models.CharField(_("name"), max_length=50, unique=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("tag")
-        verbose_name_plural = _("tags")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Target(models.Model):
-    """An IP address, a CIDR range or a sending domain being monitored."""
-
-    class Kind(models.TextChoices):
-        ADDRESS = "address", _("IP address")
-        RANGE = "range", _("IP range")
-        DOMAIN = "domain", _("Domain")
-
-    value = models.CharField(_("address, range or domain"), max_length=253, unique=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    label = models.CharField(_("label"), max_length=100, blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="targets",
-        verbose_name=_("owner"),
-    )
-    tags = models.ManyToManyField(
-        Tag, blank=True, related_name="targets", verbose_name=_("tags")
-    )
-    check_interval_minutes = models.PositiveIntegerField(_("check interval (minutes)"))
-    next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
-    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
-    is_enabled = models.BooleanField(_("enabled"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["value"]
-        indexes = [models.Index(fields=["is_enabled", "next_check_at"])]
-        verbose_name = _("target")
-        verbose_name_plural = _("targets")
-
-    def __str__(self) -> str:
-        return self.value
-
-    @property
-    def family(self) -> str:
-        """ "ipv4", "ipv6" or "domain": which lists can answer for it."""
-        if self.kind == self.Kind.DOMAIN:
-            return "domain"
-        return dnsbl.subject_kind(self.value.partition("/")[0])
+        since = f"{self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.failure} at {self.nameserver} since {since}"
 
 
 class CheckRun(models.Model):
@@ -223,6 +61,8 @@ class CheckRun(models.Model):
         RUNNING = "running", _("Running")
         FINISHED = "finished", _("Finished")
         FAILED = "failed", _("Failed")
+        # The resolver failed during the run: no list could be asked.
+        BLIND = "blind", _("No answers: DNS resolution failing")
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="runs")
     # A case's run asks one list about one address; other runs ask everything.
@@ -242,6 +82,13 @@ class CheckRun(models.Model):
     listed_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     failure = models.TextField(blank=True)
+    outage = models.ForeignKey(
+        ResolverOutage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
     # Runs asked for together ("check this tag now") share a group for progress.
     group = models.UUIDField(null=True, blank=True, db_index=True)
     # The task working on the run, and until when its claim holds: a worker
@@ -313,6 +160,10 @@ class Lookup(models.Model):
     codes = models.JSONField(default=list)
     reason = models.TextField(blank=True)  # the list's TXT record
     error = models.CharField(max_length=20, choices=Error.choices, blank=True)
+    # With error "list_unhealthy": why the list failed its probes (its Health).
+    health = models.CharField(
+        max_length=20, choices=Blocklist.Health.choices, blank=True
+    )
     rcode = models.CharField(max_length=12, blank=True)
     ttl = models.PositiveIntegerField(null=True)
     resolver = models.CharField(max_length=60, blank=True)
@@ -455,31 +306,3 @@ class ListingChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
-
-
-class NotificationPreference(models.Model):
-    """What one person wants to hear about: new and cleared listings, lists
-    turning unhealthy, failed runs. Off until they opt in."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="notification_preference",
-        verbose_name=_("user"),
-    )
-    is_email_on = models.BooleanField(_("e-mail me"), default=False)
-    webhook_url = models.URLField(
-        _("webhook URL"),
-        max_length=500,
-        blank=True,
-        help_text=_("Receives JSON with a Slack-compatible “text” field."),
-    )
-
-    class Meta:
-        verbose_name = _("notification preference")
-        verbose_name_plural = _("notification preferences")
-
-    def __str__(self) -> str:
-        # The user alone: pages (the audit log) put the translated model name
-        # before it, and the audit log keeps this text as written.
-        return self.user.get_username()

@@ -1,0 +1,37 @@
+"""A list that failed its probes keeps why wherever its lookups are shown."""
+
+import pytest
+from django.urls import reverse
+
+from blcheck.monitoring.models import Lookup
+from tests.factories import LookupFactory
+
+pytestmark = pytest.mark.django_db
+
+REASONS = {
+    "refused": (
+        "Refuses our resolver: use your own recursive resolver or a DQS key",
+        "自前の再帰リゾルバーか DQS キーを使ってください",
+    ),
+    "timeout": ("No answer to its probes in time", "時間内の応答がありません"),
+}
+
+
+@pytest.mark.parametrize("health", sorted(REASONS))
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_history_target_and_run_pages_say_why(reader, health, language):
+    lookup = LookupFactory(
+        run__status="finished",
+        verdict=Lookup.Verdict.ERROR,
+        error=Lookup.Error.LIST_UNHEALTHY,
+        health=health,
+    )
+    reader.cookies["django_language"] = language
+    sentence = REASONS[health][0 if language == "en" else 1]
+    pages = [
+        reverse("reports:history-lookups"),
+        reverse("reports:target-detail", args=[lookup.target.pk]),
+        reverse("monitoring:run-detail", args=[lookup.run.pk]),
+    ]
+    for page in pages:
+        assert sentence in reader.get(page).content.decode(), page
