@@ -13,6 +13,4 @@ def resolver_outage(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)  # absent on some error pages
     if user is None or not can_view(user):
         return {}
-    return {
-        "resolver_outage": ResolverOutage.objects.filter(ended_at__isnull=True).first()
-    }
+    return {"resolver_outage": ResolverOutage.objects.filter(is_open=True).first()}

@@ -139,5 +139,12 @@ def blocklist_lookup_specs(
 
 def dns_health() -> str:
     """ "failing" while a resolver outage is open, else "ok" (for /healthz)."""
-    failing = ResolverOutage.objects.filter(ended_at__isnull=True).exists()
+    failing = ResolverOutage.objects.filter(is_open=True).exists()
     return "failing" if failing else "ok"
+
+
+def reason_token(error: str, health: str) -> str:
+    """Why a lookup failed, for the error_reasons tag: "timeout", or
+    "list_unhealthy:refused" when an unhealthy list's probes say why."""
+    unhealthy = error == Lookup.Error.LIST_UNHEALTHY
+    return f"{error}:{health}" if unhealthy and health else error

@@ -115,13 +115,13 @@ def _group_outcome(group: UUID) -> dict[str, Any]:
     errors = (
         Lookup.objects.filter(run__group=group, verdict=Lookup.Verdict.ERROR)
         .order_by()
-        .values_list("error", flat=True)
+        .values_list("error", "health")
         .distinct()
     )
     return {
         "blind_runs": runs["blind"],
         "failed_runs": runs["failed"],
-        "run_errors": sorted(errors),
+        "run_errors": sorted({selectors.reason_token(*pair) for pair in errors}),
     }
 
 
@@ -160,7 +160,9 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(CheckRun.objects.select_related("target", "outage"), pk=pk)
     lookups = list(selectors.run_lookups(run)) if not run.is_active else []
     # Why lookups failed, each once: the headline says "(timeout)", not "errors".
-    errors = sorted({lookup.error for lookup in lookups if lookup.error})
+    errors = sorted(
+        {selectors.reason_token(x.error, x.health) for x in lookups if x.error}
+    )
     return render_page_or_partial(
         request,
         "monitoring/run_detail.html",

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from blcheck.monitoring.models import Lookup
-from tests.factories import LookupFactory
+from tests.factories import ListingFactory, LookupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +35,34 @@ def test_history_target_and_run_pages_say_why(reader, health, language):
     ]
     for page in pages:
         assert sentence in reader.get(page).content.decode(), page
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        ("en", "the list refuses our resolver"),
+        ("ja", "リストがこちらのリゾルバーを拒否"),
+    ],
+)
+def test_headlines_name_why_an_unhealthy_list_was_not_asked(reader, language, reason):
+    lookup = LookupFactory(
+        run__status="finished",
+        run__error_count=1,
+        run__done=1,
+        verdict=Lookup.Verdict.ERROR,
+        error=Lookup.Error.LIST_UNHEALTHY,
+        health="refused",
+    )
+    ListingFactory(
+        target=lookup.target,
+        blocklist=lookup.blocklist,
+        subject=lookup.subject,
+        last_error=Lookup.Error.LIST_UNHEALTHY,
+    )
+    reader.cookies["django_language"] = language
+    for page in (
+        reverse("reports:target-detail", args=[lookup.target.pk]),
+        reverse("monitoring:run-detail", args=[lookup.run.pk]),
+    ):
+        headline = reader.get(page).content.decode()
+        assert f"({reason}" in headline, page

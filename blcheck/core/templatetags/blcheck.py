@@ -73,6 +73,15 @@ ERROR_REASONS = {
     "resolver_refused": _lazy("the list refuses our resolver"),
     "bad_answer": _lazy("answers that are no listing code"),
     "list_unhealthy": _lazy("the list failed its health probes"),
+    # An unhealthy list with why its probes failed (Blocklist.Health values).
+    "list_unhealthy:lists_everything": _lazy("the list lists everything"),
+    "list_unhealthy:test_point_missing": _lazy("the list's test entry is missing"),
+    "list_unhealthy:refused": _lazy("the list refuses our resolver"),
+    "list_unhealthy:bad_answer": _lazy("the list answers outside 127.0.0.0/8"),
+    "list_unhealthy:timeout": _lazy("the list's probes timed out"),
+    "list_unhealthy:servfail": _lazy("the list's server failed its probes"),
+    "list_unhealthy:dns_refused": _lazy("the list's server refused its probes"),
+    "list_unhealthy:unreachable": _lazy("no nameserver reachable for its probes"),
 }
 
 

@@ -36,12 +36,12 @@ class Migration(migrations.Migration):
                 ('nameserver', models.CharField(blank=True, max_length=60, verbose_name='nameserver')),
                 ('last_seen_at', models.DateTimeField(verbose_name='last seen failing')),
                 ('blind_runs', models.PositiveIntegerField(default=0, verbose_name='blind runs')),
+                ('is_open', models.BooleanField(default=True, null=True, unique=True)),
             ],
             options={
                 'verbose_name': 'resolver outage',
                 'verbose_name_plural': 'resolver outages',
                 'ordering': ['-started_at', '-pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('ended_at',), name='one_open_resolver_outage')],
             },
         ),
         migrations.AddField(

@@ -1,6 +1,8 @@
 """What DNS said: runs, every answer, the state per list and address, its
 flips, and the stretches when the resolver itself failed."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -29,23 +31,23 @@ class ResolverOutage(models.Model):
     nameserver = models.CharField(_("nameserver"), max_length=60, blank=True)
     last_seen_at = models.DateTimeField(_("last seen failing"))
     blind_runs = models.PositiveIntegerField(_("blind runs"), default=0)
+    # True while open, empty once ended: unique, so at most one is open (NULLs
+    # never clash, in SQLite and PostgreSQL alike) and a second detector
+    # finds the first.
+    is_open = models.BooleanField(default=True, null=True, unique=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
-        constraints = [
-            # At most one open outage: a second detector finds the first.
-            models.UniqueConstraint(
-                fields=["ended_at"],
-                condition=models.Q(ended_at__isnull=True),
-                name="one_open_resolver_outage",
-            )
-        ]
         verbose_name = _("resolver outage")
         verbose_name_plural = _("resolver outages")
 
     def __str__(self) -> str:
         since = f"{self.started_at:%Y-%m-%d %H:%M}"
         return f"{self.failure} at {self.nameserver} since {since}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.is_open = None if self.ended_at else True
+        super().save(*args, **kwargs)
 
 
 class CheckRun(models.Model):

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def resolver_outage_current() -> ResolverOutage | None:
-    return ResolverOutage.objects.filter(ended_at__isnull=True).first()
+    return ResolverOutage.objects.filter(is_open=True).first()
 
 
 def _announce(outage_id: int) -> None:
@@ -50,7 +50,7 @@ def resolver_outage_open(*, canary: engine.Canary) -> ResolverOutage:
                     nameserver=canary.nameserver,
                 )
         except IntegrityError:  # another worker opened it a moment ago
-            return ResolverOutage.objects.get(ended_at__isnull=True)
+            return ResolverOutage.objects.get(is_open=True)
         log.warning(
             "DNS resolution failing: %s at %s", failure, canary.nameserver or "-"
         )
@@ -65,9 +65,9 @@ def resolver_outage_end() -> ResolverOutage | None:
         outage = resolver_outage_current()
         if outage is None:
             return None
-        if not ResolverOutage.objects.filter(
-            pk=outage.pk, ended_at__isnull=True
-        ).update(ended_at=now):
+        if not ResolverOutage.objects.filter(pk=outage.pk, is_open=True).update(
+            ended_at=now, is_open=None
+        ):
             return None  # another worker ended it
         log.warning("DNS resolution works again (outage %s)", outage.pk)
         _announce(outage.pk)
@@ -117,7 +117,5 @@ def resolver_outage_watch() -> ResolverOutage | None:
         return None
     if engine.check_canary(engine.Options()).failure is None:
         return resolver_outage_end()
-    ResolverOutage.objects.filter(ended_at__isnull=True).update(
-        last_seen_at=timezone.now()
-    )
+    ResolverOutage.objects.filter(is_open=True).update(last_seen_at=timezone.now())
     return None

@@ -25,6 +25,7 @@ from blcheck.monitoring.models import (
     ResolverOutage,
     Target,
 )
+from blcheck.monitoring.selectors import reason_token
 
 SAMPLE_SIZE = 10  # listed addresses of a range shown per list
 UNHEALTHY = Lookup.Error.LIST_UNHEALTHY.value
@@ -66,6 +67,7 @@ class ListState:
     changes: int = 0
     sample: list[ListedSubject] = field(default_factory=list)
     health: str = ""  # with list_unhealthy: why its probes failed, as recorded
+    health_token: str = ""  # the same as its Blocklist.Health value
     has_answered: bool = False  # an answer about the address is on record
     is_stale: bool = False  # the target's latest check was blind
 
@@ -89,6 +91,14 @@ class ListState:
     @property
     def error_tokens(self) -> tuple[str, ...]:
         return tuple(t for t in dict.fromkeys((self.error, self.error_other)) if t)
+
+    @property
+    def reason_tokens(self) -> tuple[str, ...]:
+        """error_tokens, an unhealthy list's with why: "list_unhealthy:refused"."""
+        return tuple(
+            reason_token(t, self.health_token if t == UNHEALTHY else "")
+            for t in self.error_tokens
+        )
 
     @property
     def error_label(self) -> str:
@@ -181,7 +191,9 @@ class TargetStates:
 
     @property
     def error_tokens(self) -> list[str]:
-        tokens = (t for row in self.rows if row.errors for t in row.error_tokens)
+        """Why lookups failed, each once; an unhealthy list's with its reason
+        (the error_reasons tag names them)."""
+        tokens = (t for row in self.rows if row.errors for t in row.reason_tokens)
         return sorted(set(tokens))
 
     @property
@@ -310,6 +322,7 @@ def _attach_lookups(target: Target, rows: list[ListState]) -> None:
         )
         for pk, health in found:
             by_list[pk].health = str(HEALTH_LABELS[health]) if health else ""
+            by_list[pk].health_token = health
     unsure = [
         pk
         for pk, row in by_list.items()
@@ -375,12 +388,13 @@ def _last_answers(target: Target) -> datetime | None:
 
 
 def run_errors(run: CheckRun | None) -> list[str]:
-    """Why the run's failed lookups failed: each error token once."""
+    """Why the run's failed lookups failed: each reason token once."""
     if run is None or not run.error_count:
         return []
-    return sorted(
+    pairs = (
         run.lookups.filter(verdict=Lookup.Verdict.ERROR)
         .order_by()
-        .values_list("error", flat=True)
+        .values_list("error", "health")
         .distinct()
     )
+    return sorted({reason_token(error, health) for error, health in pairs})
