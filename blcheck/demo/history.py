@@ -162,6 +162,7 @@ LOOKUP_COLUMNS = (
     "codes",
     "reason",
     "error",
+    "health",
     "rcode",
     "resolver",
     "elapsed_ms",
@@ -197,6 +198,7 @@ def _lookup(
         codes,
         f"{target.value} listed by {blocklist.name} (demo data)" if is_listed else "",
         Lookup.Error.TIMEOUT.value if failed else "",
+        "",  # health: demo lists never fail their probes
         "" if failed else ("NOERROR" if is_listed else "NXDOMAIN"),
         "127.0.0.1:53",
         round(rng.uniform(2, 60), 2),

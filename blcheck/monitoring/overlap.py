@@ -100,6 +100,11 @@ class Cover:
             if span.network.prefixlen > network.prefixlen
         ]
 
+    def covering_address(self, subject: str) -> list[Span]:
+        """Every span covering subject (an address), the narrowest first."""
+        network = _network(subject)
+        return list(self.covering(network)) if network is not None else []
+
     def owner(self, subject: str) -> Span | None:
         """The enabled target that owns subject (an address), if any."""
         network = _network(subject)

@@ -1,6 +1,5 @@
 """Reads for monitoring: targets, tags, runs, and lists as the engine asks them."""
 
-import ipaddress
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -15,6 +14,7 @@ from django.db.models import (
 
 from blcheck.lookups import dnsbl
 from blcheck.lookups.catalog import read_catalog
+from blcheck.monitoring import overlap
 from blcheck.monitoring.models import (
     Blocklist,
     CheckRun,
@@ -39,18 +39,15 @@ def target_list_enabled(*, tag: str | None = None) -> list[Target]:
 
 
 def target_for_address(address: str) -> Target | None:
-    """The monitored target holding this address: itself, or a range around it."""
+    """The monitored target holding this address: itself, or the range around
+    it that owns it (monitoring.overlap), as its answers are recorded there."""
     exact = Target.objects.filter(value=address).first()
     if exact is not None:
         return exact
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    for target in Target.objects.filter(kind=Target.Kind.RANGE):
-        if ip in ipaddress.ip_network(target.value):
-            return target
-    return None
+    cover = overlap.cover_of_subjects([address])
+    # Its owner (the narrowest enabled range), else the narrowest one at all.
+    span = cover.owner(address) or next(iter(cover.covering_address(address)), None)
+    return Target.objects.filter(pk=span.pk).first() if span else None
 
 
 def tag_list() -> QuerySet[Tag]:

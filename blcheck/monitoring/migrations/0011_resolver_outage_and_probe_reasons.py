@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='lookup',
             name='health',
-            field=models.CharField(blank=True, choices=[('', 'Not probed yet'), ('ok', 'Healthy'), ('lists_everything', 'Lists everything, even 127.0.0.1'), ('test_point_missing', 'Test entry 127.0.0.2 not listed: dead, or blocking our resolver'), ('refused', 'Refuses our resolver: use your own recursive resolver or a DQS key'), ('bad_answer', 'Answers outside 127.0.0.0/8: hijacked or parked'), ('timeout', 'No answer to its probes in time'), ('servfail', 'Its server failed on the probes (SERVFAIL)'), ('dns_refused', 'Its server refused the probes (REFUSED)'), ('unreachable', 'No nameserver could be reached for its probes')], max_length=20),
+            field=models.CharField(blank=True, choices=[('', 'Not probed yet'), ('ok', 'Healthy'), ('lists_everything', 'Lists everything, even 127.0.0.1'), ('test_point_missing', 'Test entry 127.0.0.2 not listed: dead, or blocking our resolver'), ('refused', 'Refuses our resolver: use your own recursive resolver or a DQS key'), ('bad_answer', 'Answers outside 127.0.0.0/8: hijacked or parked'), ('timeout', 'No answer to its probes in time'), ('servfail', 'Its server failed on the probes (SERVFAIL)'), ('dns_refused', 'Its server refused the probes (REFUSED)'), ('unreachable', 'No nameserver could be reached for its probes')], db_default='', default='', max_length=20),
         ),
         migrations.AlterField(
             model_name='blocklist',

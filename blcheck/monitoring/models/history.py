@@ -163,8 +163,13 @@ class Lookup(models.Model):
     reason = models.TextField(blank=True)  # the list's TXT record
     error = models.CharField(max_length=20, choices=Error.choices, blank=True)
     # With error "list_unhealthy": why the list failed its probes (its Health).
+    # A database default too: rows written by COPY or by hand stay valid.
     health = models.CharField(
-        max_length=20, choices=Blocklist.Health.choices, blank=True
+        max_length=20,
+        choices=Blocklist.Health.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     rcode = models.CharField(max_length=12, blank=True)
     ttl = models.PositiveIntegerField(null=True)
