@@ -1,7 +1,7 @@
 """Reads for monitoring: targets, tags, runs, and lists as the engine asks them."""
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.db import DatabaseError
@@ -80,6 +80,26 @@ def run_group_progress(group: UUID) -> dict[str, int]:
         errors=Sum("error_count", default=0),
     )
     return {key: value or 0 for key, value in totals.items()}
+
+
+def run_group_outcome(group: UUID) -> dict[str, Any]:
+    """What a finished group's runs could not do: blind and failed runs, and
+    why lookups failed (the summary says only what was answered)."""
+    runs = CheckRun.objects.filter(group=group).aggregate(
+        blind=Count("pk", filter=Q(status=CheckRun.Status.BLIND)),
+        failed=Count("pk", filter=Q(status=CheckRun.Status.FAILED)),
+    )
+    errors = (
+        Lookup.objects.filter(run__group=group, verdict=Lookup.Verdict.ERROR)
+        .order_by()
+        .values_list("error", "health")
+        .distinct()
+    )
+    return {
+        "blind_runs": runs["blind"],
+        "failed_runs": runs["failed"],
+        "run_errors": sorted({reason_token(*pair) for pair in errors}),
+    }
 
 
 # --- Lists as the engine asks them ---------------------------------------------

@@ -1,9 +1,7 @@
-from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -22,7 +20,7 @@ from blcheck.monitoring.forms import (
     TargetForm,
     translated,
 )
-from blcheck.monitoring.models import Blocklist, CheckRun, Lookup, Target
+from blcheck.monitoring.models import Blocklist, CheckRun, Target
 from blcheck.monitoring.services import notifications
 
 
@@ -99,30 +97,9 @@ def group_progress(request: HttpRequest, group: UUID) -> HttpResponse:
             "group": group,
             "progress": progress,
             "percent": percent,
-            **({} if progress["active"] else _group_outcome(group)),
+            **({} if progress["active"] else selectors.run_group_outcome(group)),
         },
     )
-
-
-def _group_outcome(group: UUID) -> dict[str, Any]:
-    """What the group's finished runs could not do: blind and failed runs, and
-    why lookups failed (the summary says only what was answered).
-    A read for this page alone; it belongs with run_group_progress."""
-    runs = CheckRun.objects.filter(group=group).aggregate(
-        blind=Count("pk", filter=Q(status=CheckRun.Status.BLIND)),
-        failed=Count("pk", filter=Q(status=CheckRun.Status.FAILED)),
-    )
-    errors = (
-        Lookup.objects.filter(run__group=group, verdict=Lookup.Verdict.ERROR)
-        .order_by()
-        .values_list("error", "health")
-        .distinct()
-    )
-    return {
-        "blind_runs": runs["blind"],
-        "failed_runs": runs["failed"],
-        "run_errors": sorted({selectors.reason_token(*pair) for pair in errors}),
-    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from blcheck.core.access import viewer_required
 from blcheck.core.paging import CURSOR_PARAM
+from blcheck.monitoring import overlap
 from blcheck.monitoring.models import Target
 from blcheck.monitoring.selectors import run_latest
 from blcheck.reports.filters import TargetPageFilter
@@ -43,6 +44,7 @@ def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "target": target,
             "run": run,
             "run_errors": target_states.run_errors(run),
+            "overlap": overlap.target_overlap(target=target),
             "states": states,
             "timeline": timeline,
             "cases": cases,
