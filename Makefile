@@ -20,14 +20,17 @@ $(VENV)/.dev-deps: $(VENV)/.run-deps requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-## Set up and run web, worker, beat and (without REDIS_URL) an embedded Redis.
+## Set up and run web, two workers, beat and (without REDIS_URL) an embedded
+## Redis under supervisord (supervisord.conf): a child that dies is restarted.
 run: $(VENV)/.run-deps
 	@$(PY) manage.py check_ports --web $(PORT)
 	@umask 077 && $(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py load_catalog
 	@$(PY) manage.py ensure_admin
 	@echo "blcheck: http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
-	@umask 077 && WEB_PORT=$(PORT) exec $(VENV)/bin/honcho -f Procfile start
+	@umask 077 && WEB_PORT=$(PORT) \
+	  BLCHECK_RUN_DIR="$$($(PY) -c 'from blcheck import settings; print(settings.DATA_DIR)')" \
+	  exec $(VENV)/bin/supervisord -c supervisord.conf
 
 ## Set up and run the whole test suite (DATABASE_URL / REDIS_URL when set).
 test: $(VENV)/.dev-deps

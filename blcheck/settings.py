@@ -19,6 +19,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -79,7 +80,7 @@ class StrictEnv(environ.Env):
 
 env = StrictEnv()
 # A `.env` file beside manage.py fills in what the real environment leaves unset
-# (honcho reads the same file for `make run`).
+# (every process of `make run` reads it here).
 env.read_env(BASE_DIR / ".env")
 
 # --- Core ------------------------------------------------------------------
@@ -95,6 +96,7 @@ PRIVATE_DATA_FILES = (
     "redis-password",
     "admin-password.txt",
     "celerybeat-schedule*",
+    "redis-queue.aof",
 )
 
 
@@ -395,6 +397,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Two queues, each with its own worker process: DNS checks fill "checks" (a
+# sweep queues minutes of work), so beat's ticks (dispatch, recovery, resolver
+# watch, case verification, notifications, digest, pruning) and anything else
+# go to "housekeeping", where no amount of check work can delay or expire them.
+CHECKS_QUEUE = "checks"
+HOUSEKEEPING_QUEUE = "housekeeping"
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name), routing_key=name)
+    for name in (CHECKS_QUEUE, HOUSEKEEPING_QUEUE)
+)
+CELERY_TASK_DEFAULT_QUEUE = HOUSEKEEPING_QUEUE
+CELERY_TASK_ROUTES = {"blcheck.monitoring.tasks.check_runs": {"queue": CHECKS_QUEUE}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # The due-times are data (Target.next_check_at); beat only ticks.
@@ -486,11 +500,23 @@ DNSBL_KEYS = {
 LOOKUP_RETENTION_DAYS = env.positive("BLCHECK_LOOKUP_RETENTION_DAYS", int, 90)
 # Runs sent to a worker in one task (one event loop, shared probes).
 DISPATCH_BATCH = env.positive("BLCHECK_DISPATCH_BATCH", int, 50)
+# Lookups sent to a worker in one task, at most: a batch ends well inside the
+# task's soft time limit (recording runs at about 5,000 lookups/s); a run
+# bigger than this goes alone.
+BATCH_LOOKUPS = env.positive("BLCHECK_BATCH_LOOKUPS", int, 20000)
 # Pairs a worker asks and records per step; a run's progress and its lease
 # advance after each step.
 CHECK_STEP = env.positive("BLCHECK_CHECK_STEP", int, 500)
 # How long a list's RFC 5782 probe result is shared by all workers; 0: never.
 PROBE_CACHE_SECONDS = env.int("BLCHECK_PROBE_CACHE_SECONDS", default=300)
+# A target whose check had failed lookups is asked again after these many
+# minutes (the first, second, third... check with errors within an hour),
+# instead of waiting its whole interval. 0: no early retry.
+ERROR_RETRY_MINUTES = [
+    m
+    for m in env.list("BLCHECK_ERROR_RETRY_MINUTES", cast=int, default=[2, 5, 15])
+    if m > 0
+]
 # Removal is verified after this many consecutive clean lookups, each at least
 # this many minutes after the one before (resolver caches lag behind a list).
 VERIFY_LOOKUPS = env.positive("BLCHECK_VERIFY_LOOKUPS", int, 2)

@@ -115,12 +115,14 @@ def _loopback_services(
 
 @pytest.fixture
 def celery_worker(transactional_db: None) -> Iterator[Any]:
-    """A real worker thread (solo pool) consuming from the real Redis."""
+    """A real worker thread (solo pool) consuming from the real Redis, both
+    queues (checks and housekeeping), as `make run`'s two workers do."""
     celery_app.control.purge()  # nothing left over from earlier tests
     with start_worker(
         celery_app,
         pool="solo",
         concurrency=1,
+        queues=[settings.CHECKS_QUEUE, settings.HOUSEKEEPING_QUEUE],
         perform_ping_check=False,
         shutdown_timeout=10,
         loglevel="WARNING",

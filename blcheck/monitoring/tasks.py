@@ -9,14 +9,21 @@ from django.db import InterfaceError, OperationalError
 
 # acks_late: a worker that dies mid-batch leaves the message for another; the
 # run claims (with leases) make a second delivery harmless. Retries are for
-# the database going away; the retry keeps the task id, so it resumes its runs.
+# the database going away or refusing writes (a full disk); the retry keeps the
+# task id, so it resumes its runs. The wait doubles from 5 s to at most 5 min
+# (full jitter, so a thousand runs do not return at once): 12 retries span
+# about 35 min, half that on average. The cap stays far below the broker's
+# visibility timeout (1 h), or a waiting retry would be delivered twice. Runs
+# whose retries ran out stay queued, or running with a lease that ends; the
+# first recover_stalled_runs tick after writes work queues them again.
 @shared_task(
     bind=True,
     acks_late=True,
     autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
+    retry_backoff=5,
+    retry_backoff_max=300,
     retry_jitter=True,
-    max_retries=5,
+    max_retries=12,
 )
 def check_runs(self: Any, run_ids: list[int]) -> None:
     from blcheck.monitoring import services
@@ -34,9 +41,12 @@ def dispatch_due_checks() -> None:
 
 @shared_task(expires=50)
 def recover_stalled_runs() -> None:
+    """Runs whose lease ran out, then queued runs whose message is gone."""
     from blcheck.monitoring import services
+    from blcheck.monitoring.services.requeue import run_requeue_lost
 
     services.run_recover_stalled()
+    run_requeue_lost()
 
 
 @shared_task(expires=3000)

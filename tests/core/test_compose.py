@@ -58,11 +58,10 @@ def test_every_service_has_a_healthcheck_and_the_app_shares_one_image(production
     result = compose_config("--format", "json", env=production_env)
     config = json.loads(result.stdout)
     services = config["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    app = ("web", "worker", "worker-housekeeping", "beat")
+    assert set(services) == {"postgres", "redis", *app}
     assert all("healthcheck" in s for s in services.values())
-    assert {services[n]["image"] for n in ("web", "worker", "beat")} == {
-        "blcheck:latest"
-    }
+    assert {services[n]["image"] for n in app} == {"blcheck:latest"}
     assert services["web"]["environment"]["DEBUG"] == "false"
     assert set(config["volumes"]) >= {"postgres-data", "redis-data", "blcheck-data"}
 
@@ -77,3 +76,17 @@ def test_a_broken_compose_file_is_caught(tmp_path):
         timeout=60,
     )
     assert result.returncode != 0
+
+
+def test_each_queue_has_its_own_worker(production_env):
+    """Checks and housekeeping (beat's ticks) never share a worker."""
+    result = compose_config("--format", "json", env=production_env)
+    services = json.loads(result.stdout)["services"]
+    queues = {}
+    for name in ("worker", "worker-housekeeping"):
+        command = services[name]["command"]
+        queues[name] = command[command.index("-Q") + 1]
+    assert queues == {
+        "worker": settings.CHECKS_QUEUE,
+        "worker-housekeeping": settings.HOUSEKEEPING_QUEUE,
+    }

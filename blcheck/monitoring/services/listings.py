@@ -6,12 +6,18 @@ the owner: an address target added inside a checked range takes the range's
 row over; when it is disabled, the range takes it back. Rows recorded twice
 before owners existed (one per target) are merged into one on the address's
 next check, so every episode counts once.
+
+Two runs may record the same (list, subject) at once (an address's own run
+and a case's run on its range, or two workers): listing_apply holds the
+subjects first (listing_lock), so the second reads what the first wrote.
 """
 
+import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from django.db import OperationalError, connection, transaction
 from django.db.models import Model
 
 from blcheck.monitoring import overlap
@@ -19,6 +25,33 @@ from blcheck.monitoring.models import Listing, ListingChange, Lookup
 
 Key = tuple[int, str]  # (blocklist id, subject)
 NEVER_ENDED = datetime.max.replace(tzinfo=UTC)
+
+# PostgreSQL advisory locks (namespace, bucket): a subject's bucket is held
+# from reading its rows to the end of the transaction. Buckets bound the locks
+# one transaction takes (the server's lock table is shared and finite); two
+# subjects in one bucket only wait for each other.
+LOCK_NAMESPACE = 0x626C6C73  # "blls"
+LOCK_BUCKETS = 256
+ATTEMPTS = 3  # a deadlock with another writer is retried, then raised
+RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def listing_lock(*, subjects: Iterable[str]) -> None:
+    """Hold these subjects' listings until the transaction ends: another
+    writer of the same subjects waits, then reads what this one wrote. One
+    query, buckets in one order for everyone, so two writers never deadlock
+    on them. SQLite needs none: it lets one writer in at a time."""
+    if connection.vendor != "postgresql":
+        return
+    buckets = sorted({zlib.crc32(s.encode()) % LOCK_BUCKETS for s in subjects})
+    if not buckets:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, b))"
+            " FROM (SELECT unnest(%s::integer[]) AS b ORDER BY b) AS held",
+            [LOCK_NAMESPACE, buckets],
+        )
 
 
 def listing_rows_owned(
@@ -182,8 +215,29 @@ def listing_apply(*, lookups: Sequence[Lookup], now: datetime) -> None:
     under any target and moves it, with its history, when the owner changed.
     An error changes nothing but last_error: the last known state stands.
     Unchanged listings are not written: a sweep rewrites nothing that did not
-    change.
+    change. An answer older than the listing's last flip (another run's,
+    recorded first) is stale and changes nothing.
+
+    Safe with other runs recording the same subjects at once: the subjects
+    are held (listing_lock) before their rows are read, until the caller's
+    transaction ends; a deadlock with another writer is retried from a
+    savepoint.
     """
+    if not lookups:
+        return
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                listing_lock(subjects={x.subject for x in lookups})
+                _apply_all(lookups, now)
+            return
+        except OperationalError as error:
+            code = getattr(error.__cause__, "sqlstate", None)
+            if attempt == ATTEMPTS or code not in RETRYABLE:
+                raise
+
+
+def _apply_all(lookups: Sequence[Lookup], now: datetime) -> None:
     existing, owners = listing_rows_owned(
         keys={(x.blocklist_id, x.subject) for x in lookups},
         target_ids={x.target_id for x in lookups},
@@ -247,6 +301,8 @@ LISTING_STATE_FIELDS = [
 
 def _apply(listing: Listing, lookup: Lookup, now: datetime) -> tuple[bool, str | None]:
     """Update one listing in memory: (anything besides the check time changed, flip)."""
+    if now < listing.last_changed_at:
+        return False, None  # stale: a newer answer flipped it already
     if lookup.verdict == Lookup.Verdict.ERROR:
         changed = listing.last_error != lookup.error
         listing.last_error = lookup.error

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from blcheck.lookups import dnsbl, engine
-from blcheck.monitoring.models import CheckRun, ResolverOutage
+from blcheck.monitoring.models import CheckRun, ResolverOutage, Target
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,10 @@ def resolver_outage_end() -> ResolverOutage | None:
             return None  # another worker ended it
         log.warning("DNS resolution works again (outage %s)", outage.pk)
         _announce(outage.pk)
+        # Targets checked blind are asked again at the next tick, not after
+        # their whole interval.
+        blind = CheckRun.objects.filter(outage=outage).values("target_id")
+        Target.objects.filter(pk__in=blind, is_enabled=True).update(next_check_at=now)
     outage.ended_at = now
     return outage
 

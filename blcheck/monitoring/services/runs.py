@@ -9,15 +9,14 @@ not recorded yet: no lookup is written twice and none is missing.
 
 import asyncio
 import logging
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, Value
+from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -72,7 +71,12 @@ def run_claim(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
         claimed_by=claimant,
         lease_until=now + LEASE,
         started_at=Coalesce(F("started_at"), Value(now)),
-        attempts=F("attempts") + 1,
+        # A retry of the same task (the database went away) is not another
+        # attempt: only a new claimant counts towards MAX_ATTEMPTS.
+        attempts=Case(
+            When(claimed_by=claimant, then=F("attempts")),
+            default=F("attempts") + 1,
+        ),
     )
     return list(
         CheckRun.objects.select_related("target", "blocklist").filter(
@@ -97,10 +101,12 @@ def _plan(run: CheckRun, blocklists: dict[dnsbl.ListSpec, Blocklist]) -> _Work:
             for spec in blocklists
             if spec.fits(subject)
         ]
-    # Only a run tried before can have recorded pairs (a fresh one skips the query).
+    # Only a run tried before (by another task, or by this one before a retry:
+    # `done` counts what was recorded) can have recorded pairs; a fresh one
+    # skips the query.
     recorded = (
         set(run.lookups.values_list("subject", "blocklist_id"))
-        if run.attempts > 1
+        if run.attempts > 1 or run.done
         else set()
     )
     todo = [(s, spec) for s, spec in pairs if (s, blocklists[spec].pk) not in recorded]
@@ -133,9 +139,10 @@ def _store_health(health: engine.HealthMap) -> None:
     try:
         with redis_client().pipeline() as pipe:
             for (zone, kind), state in health.items():
-                pipe.set(
-                    HEALTH_KEY.format(zone=zone, kind=kind), state.value, ex=seconds
-                )
+                # A failed probe is kept briefly: once answers return, the list
+                # is trusted again within a minute, not after the full window.
+                ttl = seconds if state is dnsbl.Health.OK else min(seconds, 60)
+                pipe.set(HEALTH_KEY.format(zone=zone, kind=kind), state.value, ex=ttl)
             pipe.execute()
     except redis.RedisError:
         log.warning("probe cache: Redis unreachable", exc_info=True)
@@ -192,12 +199,12 @@ def run_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
         try:
             work.append(_plan(run, blocklists))
         except TargetError as exc:  # a target edited into garbage since
-            _fail(run, str(exc))
+            held = Q(claimed_by=claimant, status=CheckRun.Status.RUNNING)
+            _fail(run, str(exc), held=held)
     limiter = politeness.limiter_for({spec.zone: spec.qps for spec in blocklists})
     options = engine.Options(limiter=limiter)
     steps = [(item.run, pair) for item in work for pair in item.pairs]
     planned = [item.run for item in work]
-    suspects: Counter[dnsbl.Failure] = Counter()
     health: engine.HealthMap = {}
     fresh: engine.HealthMap = {}
     with asyncio.Runner() as runner:
@@ -220,21 +227,56 @@ def run_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
             return _finished(planned)
         _store_health(fresh)
         blocklist_health_record(fresh, blocklists)
-        size = settings.CHECK_STEP
-        for start in range(0, len(steps), size):
-            step = steps[start : start + size]
-            results = runner.run(engine.look_up([p for _, p in step], health, options))
-            _record(step, results, blocklists, claimant)
-            suspects.update(engine.resolver_failures(results))
-    # Most lookups ended in the same error: the resolver's, or the lists'?
-    common = engine.most_of(suspects, len(steps))
-    if common is not None:
-        outage = resolver_confirm(common, lambda: engine.check_canary(options))
-        if outage is not None:
-            run_mark_blind(runs=planned, outage=outage, claimant=claimant)
-            _finish(planned, status=CheckRun.Status.BLIND, claimant=claimant)
+        return _ask(runner, work, health, blocklists, claimant, canary, options)
+
+
+def _ask(
+    runner: asyncio.Runner,
+    work: Sequence[_Work],
+    health: engine.HealthMap,
+    blocklists: dict[dnsbl.ListSpec, Blocklist],
+    claimant: str,
+    canary: Callable[[], engine.Canary],
+    options: engine.Options,
+) -> list[CheckRun]:
+    """Ask the pairs step by step. Each run is finished as soon as its last
+    pair is recorded, and every run still open has its lease renewed after
+    each step, so a long batch keeps its runs and a slow one holds none back.
+    A step whose answers mostly fail the resolver's way asks the canary: if
+    the resolver is down, the runs still open are blind and nothing more is
+    asked."""
+    steps = [(item.run, pair) for item in work for pair in item.pairs]
+    ends: dict[int, int] = {}  # run id -> index after its last pair
+    for index, (run, _) in enumerate(steps):
+        ends[run.pk] = index + 1
+    planned = [item.run for item in work]
+    open_runs = [run for run in planned if run.pk in ends]
+    _finish([run for run in planned if run.pk not in ends], claimant=claimant)
+    size = settings.CHECK_STEP
+    for start in range(0, len(steps), size):
+        step = steps[start : start + size]
+        results = runner.run(engine.look_up([p for _, p in step], health, options))
+        _record(step, results, blocklists, claimant)
+        suspect = engine.results_blind(results)
+        if suspect is not None and (outage := resolver_confirm(suspect, canary)):
+            run_mark_blind(runs=open_runs, outage=outage, claimant=claimant)
+            _finish(open_runs, status=CheckRun.Status.BLIND, claimant=claimant)
             return _finished(planned)
-    return _finish(planned, claimant=claimant)
+        done = [run for run in open_runs if ends[run.pk] <= start + len(step)]
+        open_runs = [run for run in open_runs if ends[run.pk] > start + len(step)]
+        _finish(done, claimant=claimant)
+        _renew(open_runs, claimant)
+    return _finished(planned)
+
+
+def _renew(runs: Sequence[CheckRun], claimant: str) -> None:
+    """Every run this task still holds keeps its lease while the task lives."""
+    if runs:
+        CheckRun.objects.filter(
+            pk__in=[run.pk for run in runs],
+            claimed_by=claimant,
+            status=CheckRun.Status.RUNNING,
+        ).update(lease_until=timezone.now() + LEASE)
 
 
 def _record(
@@ -264,15 +306,27 @@ def _record(
         )
         for (run, _), result in zip(step, results, strict=True)
     ]
-    per_run: dict[int, int] = {}
-    for lookup in lookups:
-        per_run[lookup.run_id] = per_run.get(lookup.run_id, 0) + 1
     with transaction.atomic():
+        # Only for runs this task still holds (locked until the step is
+        # written): a run taken over by another task gets nothing from us.
+        held = set(
+            CheckRun.objects.select_for_update()
+            .filter(
+                pk__in={lookup.run_id for lookup in lookups},
+                claimed_by=claimant,
+                status=CheckRun.Status.RUNNING,
+            )
+            .values_list("pk", flat=True)
+        )
+        lookups = [lookup for lookup in lookups if lookup.run_id in held]
+        per_run: dict[int, int] = {}
+        for lookup in lookups:
+            per_run[lookup.run_id] = per_run.get(lookup.run_id, 0) + 1
         # The unique (run, list, subject) constraint makes a re-delivery a no-op.
         Lookup.objects.bulk_create(lookups, ignore_conflicts=True)
         listing_apply(lookups=lookups, now=now)
         for run_id, count in per_run.items():
-            CheckRun.objects.filter(pk=run_id, claimed_by=claimant).update(
+            CheckRun.objects.filter(pk=run_id).update(
                 done=F("done") + count, lease_until=now + LEASE
             )
 
@@ -309,7 +363,12 @@ def _finish(
     with transaction.atomic():
         for run in runs:
             count = counts.get(run.pk, empty)
-            if CheckRun.objects.filter(pk=run.pk, claimed_by=claimant).update(
+            # Only a run this task still holds: one finished (or taken over)
+            # by another task is never touched again.
+            held = Q(claimed_by=claimant) & (
+                Q(status=CheckRun.Status.RUNNING) | Q(status=status)
+            )
+            if CheckRun.objects.filter(held, pk=run.pk).update(
                 status=status,
                 finished_at=now,
                 lease_until=None,
@@ -318,28 +377,64 @@ def _finish(
                 error_count=count["errors"],
             ):
                 finished.append(run)
-            if run.pk in changed:
-                _notify_after_commit(run.pk)
+                if run.pk in changed:
+                    _notify_after_commit(run.pk)
         if status == CheckRun.Status.FINISHED:
             Target.objects.filter(pk__in=[run.target_id for run in finished]).update(
                 last_checked_at=now
             )
+            _retry_errors(
+                [r for r in finished if counts.get(r.pk, empty)["errors"]], now=now
+            )
     return _finished(runs)
+
+
+def _retry_errors(runs: Sequence[CheckRun], *, now: datetime) -> None:
+    """Targets whose check had failed lookups are asked again soon, on a
+    back-off (BLCHECK_ERROR_RETRY_MINUTES: 2, 5, 15 by default, by how many of
+    their checks in the last hour had errors), unless already due sooner."""
+    steps = settings.ERROR_RETRY_MINUTES
+    targets = {r.target_id for r in runs if r.blocklist_id is None}
+    if not steps or not targets:
+        return
+    recent = dict(
+        CheckRun.objects.filter(
+            target_id__in=targets,
+            blocklist__isnull=True,
+            status=CheckRun.Status.FINISHED,
+            error_count__gt=0,
+            finished_at__gte=now - timedelta(hours=1),
+        )
+        .order_by()
+        .values("target_id")
+        .annotate(n=Count("pk"))
+        .values_list("target_id", "n")
+    )
+    by_delay: dict[int, list[int]] = {}
+    for target_id in targets:
+        n = recent.get(target_id, 1)
+        by_delay.setdefault(steps[min(n, len(steps)) - 1], []).append(target_id)
+    for minutes, ids in by_delay.items():
+        retry = now + timedelta(minutes=minutes)
+        Target.objects.filter(pk__in=ids, is_enabled=True).filter(
+            Q(next_check_at__isnull=True) | Q(next_check_at__gt=retry)
+        ).update(next_check_at=retry)
 
 
 def _finished(runs: Sequence[CheckRun]) -> list[CheckRun]:
     return list(CheckRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))
 
 
-def _fail(run: CheckRun, why: str) -> None:
+def _fail(run: CheckRun, why: str, *, held: Q) -> None:
+    """Mark the run failed, only while `held` says it is still ours to fail."""
     with transaction.atomic():
-        CheckRun.objects.filter(pk=run.pk).update(
+        if CheckRun.objects.filter(held, pk=run.pk).update(
             status=CheckRun.Status.FAILED,
             failure=why[:2000],
             finished_at=timezone.now(),
             lease_until=None,
-        )
-        _notify_after_commit(run.pk)
+        ):
+            _notify_after_commit(run.pk)
 
 
 def _notify_after_commit(run_id: int) -> None:
@@ -363,7 +458,9 @@ def run_recover_stalled(*, now: datetime | None = None) -> int:
     )
     for run in expired.filter(attempts__gte=MAX_ATTEMPTS):
         log.warning("gave up on run %s after %s attempts", run.pk, MAX_ATTEMPTS)
-        _fail(run, f"gave up after {MAX_ATTEMPTS} attempts")
+        # Still expired as read: a task renewing its lease keeps its run.
+        still = Q(lease_until=run.lease_until, status=run.status)
+        _fail(run, f"gave up after {MAX_ATTEMPTS} attempts", held=still)
     requeued = []
     for run in expired.only("pk", "status", "lease_until"):
         # Conditional: a worker renewing the lease right now keeps its run.
