@@ -140,6 +140,14 @@ def test_group_progress_counts_the_queued_runs(client, manager, test_blocklists)
 # --- manual checks stand for scheduled ones --------------------------------------
 
 
+def test_a_manual_check_never_pushes_the_next_one_two_intervals_away():
+    target = TargetFactory(check_interval_minutes=60, next_check_at=T)
+    with time_machine.travel(T + timedelta(seconds=30), tick=False):
+        services.target_request_check(target=target, by=None)
+    target.refresh_from_db()
+    assert target.next_check_at == T + timedelta(minutes=60)
+
+
 def test_a_manual_check_moves_the_next_scheduled_check():
     target = TargetFactory(
         check_interval_minutes=60, next_check_at=T + timedelta(minutes=10)
@@ -147,7 +155,7 @@ def test_a_manual_check_moves_the_next_scheduled_check():
     with time_machine.travel(T, tick=False):
         services.target_request_check(target=target, by=None)
     target.refresh_from_db()
-    # At least an interval after the manual check, on its own grid.
+    # At least half an interval after the manual check, on its own grid.
     assert target.next_check_at == T + timedelta(minutes=70)
     assert sum(dispatch_at(minutes(0, 69))) == 0
     assert dispatch_at([T + timedelta(minutes=70)]) == [1]
@@ -163,10 +171,10 @@ def test_bulk_add_then_check_everything_makes_one_run_per_target(client, it_staf
         client.force_login(it_staff)
         client.post(reverse("monitoring:target-check-many"), {"tag": ""})
     assert CheckRun.objects.filter(trigger="manual").count() == 30
-    # The hour after "check everything": no scheduled run repeats it.
-    assert sum(dispatch_at(minutes(0, 59))) == 0
+    # Half an hour after "check everything": no scheduled run repeats it.
+    assert sum(dispatch_at(minutes(0, 29))) == 0
     # The next hour: each target comes round once, still spread.
-    assert max(made := dispatch_at(minutes(60, 119))) == 1 and sum(made) == 30
+    assert max(made := dispatch_at(minutes(30, 89))) == 1 and sum(made) == 30
 
 
 # --- targets added together are spread -------------------------------------------

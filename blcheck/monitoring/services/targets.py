@@ -198,9 +198,10 @@ def _slot_from(due: datetime, every: timedelta, moment: datetime) -> datetime:
 
 def _schedule_after_manual(targets: Sequence[Target], *, now: datetime) -> None:
     """A manual check stands for the scheduled one: each target's next
-    scheduled check moves to at least one interval after now, on its own
-    grid (the slot its schedule had, or later), so targets added together
-    and checked at once stay spread."""
+    scheduled check moves to the first slot of its own grid at least half an
+    interval after now (so between half an interval and one and a half after
+    the manual check), so targets added together and checked at once stay
+    spread, and none is asked twice within half its interval."""
     current = dict(
         Target.objects.filter(pk__in=[t.pk for t in targets]).values_list(
             "pk", "next_check_at"
@@ -210,7 +211,7 @@ def _schedule_after_manual(targets: Sequence[Target], *, now: datetime) -> None:
     for target in targets:
         every = timedelta(minutes=target.check_interval_minutes)
         due = current.get(target.pk) or now
-        target.next_check_at = _slot_from(due, every, now + every)
+        target.next_check_at = _slot_from(due, every, now + every / 2)
         moved.append(target)
     Target.objects.bulk_update(moved, ["next_check_at"], batch_size=UPDATE_BATCH)
 
