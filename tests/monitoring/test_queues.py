@@ -78,6 +78,33 @@ def test_a_dispatch_tick_runs_while_the_checks_queue_is_full(empty_queues):
     assert redis_client().llen("checks") == 2001  # queued behind the others
 
 
+def test_a_stalled_run_is_recovered_while_the_checks_queue_is_full(empty_queues):
+    # A run whose worker died: running, its lease run out.
+    run = CheckRun.objects.create(
+        target=TargetFactory(value=LISTED_IP),
+        trigger="schedule",
+        status=CheckRun.Status.RUNNING,
+        claimed_by="a-dead-task",
+        attempts=1,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    for n in range(2000):  # minutes of work for a checks worker
+        check_runs.delay([10**9 + n])
+    with start_worker(
+        celery_app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=[settings.HOUSEKEEPING_QUEUE],
+        loglevel="WARNING",
+    ):
+        recover_stalled_runs.apply_async(expires=50)  # as beat sends it
+        deadline = time.monotonic() + 20
+        while not CheckRun.objects.filter(pk=run.pk, status="queued").exists():
+            assert time.monotonic() < deadline, "the tick was starved"
+            time.sleep(0.1)
+    assert redis_client().llen("checks") == 2001  # sent again, behind the others
+
+
 def wait_for_queued_run(target, seconds=20):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
