@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 FIRST = ipaddress.IPv4Address("198.18.0.1")  # RFC 2544 benchmarking range
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+def free_port(kind: socket.SocketKind = socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
@@ -62,10 +62,36 @@ def make_zones(
     return listed
 
 
-def start_nsd(folder: Path, zones: list[str], port: int) -> subprocess.Popen:
+def start_nsd(
+    folder: Path, zones: list[str], port: int, control_port: int | None = None
+) -> subprocess.Popen:
+    """Serve the zones on 127.0.0.1:port; with control_port, nsd-control too."""
     nsd = shutil.which("nsd") or "/usr/sbin/nsd"
     if not Path(nsd).exists():
         sys.exit("bench/lookup.py needs NSD: apt-get install -y nsd")
+    control = ["remote-control:", "  control-enable: no"]
+    if control_port is not None:
+        subprocess.run(
+            ["nsd-control-setup", "-d", str(folder)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        control = [
+            "remote-control:",
+            "  control-enable: yes",
+            "  control-interface: 127.0.0.1",
+            f"  control-port: {control_port}",
+            *(
+                f'  {name}-file: "{folder}/nsd_{file}"'
+                for name, file in (
+                    ("server-key", "server.key"),
+                    ("server-cert", "server.pem"),
+                    ("control-key", "control.key"),
+                    ("control-cert", "control.pem"),
+                )
+            ),
+        ]
     config = [
         "server:",
         f"  ip-address: 127.0.0.1@{port}",
@@ -84,8 +110,7 @@ def start_nsd(folder: Path, zones: list[str], port: int) -> subprocess.Popen:
         "  rrl-ratelimit: 0",
         "  rrl-whitelist-ratelimit: 0",
         "  verbosity: 0",
-        "remote-control:",
-        "  control-enable: no",
+        *control,
     ]
     for zone in zones:
         config += ["zone:", f"  name: {zone}", f"  zonefile: {zone}.zone"]
@@ -97,6 +122,18 @@ def start_nsd(folder: Path, zones: list[str], port: int) -> subprocess.Popen:
     )
     wait_until_serving(port, zones[0], process)
     return process
+
+
+def nsd_stats(folder: Path) -> dict[str, int]:
+    """NSD's own counters (`nsd-control stats_noreset`): num.queries, num.type.A."""
+    out = subprocess.run(
+        ["nsd-control", "-c", str(folder / "nsd.conf"), "stats_noreset"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    pairs = (line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return {key: int(float(value)) for key, value in pairs}
 
 
 def wait_until_serving(port: int, zone: str, process: subprocess.Popen) -> None:

@@ -1,23 +1,29 @@
-"""Sweep benchmark: ADDRESSES x LISTS lookups through Celery into PostgreSQL.
+"""Sweep benchmark: ADDRESSES x LISTS lookups through Celery into the database.
 
 Serves generated zones from NSD on 127.0.0.1 (as bench/lookup.py does),
-creates a fresh PostgreSQL database, registers the targets and lists, starts
-`celery worker --concurrency 2` (two worker processes), dispatches every
-target as the beat tick would, and waits until every run is finished. Prints
-wall time, lookups per second, the workers' peak RSS, rows written, and the
-lookup table's size per million lookups.
+creates a fresh database (PostgreSQL, or SQLite as the default install uses),
+registers the targets and lists, starts `celery worker --concurrency 2` (two
+worker processes, consuming both queues, `checks` and `housekeeping`),
+dispatches every target as the beat tick would, and waits until every run is
+finished. Prints wall time, lookups per second, the workers' peak RSS, rows
+written, the lookup table's size per million lookups, and the DNS queries NSD
+itself counted (`nsd-control stats_noreset`) against the pairs asked
+(addresses x lists that fit them).
 
     .venv/bin/python bench/sweep.py [--addresses 1000] [--lists 20]
         [--database postgres://postgres@127.0.0.1:5432/blcheck_bench]
+    .venv/bin/python bench/sweep.py --database sqlite:////tmp/blcheck-bench.sqlite3
 
-Needs NSD (apt-get install -y nsd) and PostgreSQL; uses REDIS_URL when set,
-else an embedded Redis. DESIGN §5 target: 1,000 x 20 under 10 s, workers under
-300 MB RSS. Not a test: it prints figures. Traffic goes to 127.0.0.1 only.
+Needs NSD (apt-get install -y nsd), and PostgreSQL for a postgres:// database;
+uses REDIS_URL when set, else an embedded Redis. DESIGN §5 target: 1,000 x 20
+under 10 s, workers under 300 MB RSS. Not a test: it prints figures. Traffic
+goes to 127.0.0.1 only.
 """
 
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,13 +34,23 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.lookup import FIRST, free_port, make_zones, start_nsd  # noqa: E402
+from bench.lookup import (  # noqa: E402
+    FIRST,
+    free_port,
+    make_zones,
+    nsd_stats,
+    start_nsd,
+)
 
 
 def recreate_database(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.path + suffix).unlink(missing_ok=True)
+        return
     import psycopg
 
-    parsed = urlparse(url)
     name = parsed.path.lstrip("/")
     admin = parsed._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -91,7 +107,7 @@ def main() -> None:
         folder = Path(tmp)
         listed = make_zones(folder, addresses, zones, args.listed_share, args.seed)
         dns_port = free_port()
-        nsd = start_nsd(folder, zones, dns_port)
+        nsd = start_nsd(folder, zones, dns_port, free_port(socket.SOCK_STREAM))
         redis_process, redis_url = start_redis(folder)
         env = {
             **os.environ,
@@ -135,7 +151,7 @@ def main() -> None:
             wait_for_worker()
             for sweep in range(1, args.sweeps + 1):
                 print(f"--- sweep {sweep}")
-                measure(worker.pid, len(addresses) * len(zones), len(listed), args)
+                measure(worker.pid, folder, len(listed), args)
         finally:
             if worker is not None:
                 worker.send_signal(signal.SIGTERM)  # warm shutdown of the whole pool
@@ -202,14 +218,37 @@ def wait_for_worker() -> None:
         time.sleep(0.2)
 
 
+def table_size(table: str) -> int:
+    """Bytes of a table and its indexes (SQLite: dbstat, else the whole file)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+            return cursor.fetchone()[0]
+        try:
+            cursor.execute(
+                "SELECT SUM(pgsize) FROM dbstat WHERE name IN "
+                "(SELECT name FROM sqlite_master WHERE tbl_name = %s)",
+                [table],
+            )
+            return cursor.fetchone()[0]
+        except Exception:  # SQLite built without dbstat
+            cursor.execute("PRAGMA page_count")
+            pages = cursor.fetchone()[0]
+            cursor.execute("PRAGMA page_size")
+            return pages * cursor.fetchone()[0]
+
+
 def measure(
-    worker_pid: int, lookups: int, listed: int, args: argparse.Namespace
+    worker_pid: int, folder: Path, listed: int, args: argparse.Namespace
 ) -> None:
     from django.db import connection
     from django.utils import timezone
 
     from blcheck.monitoring import services
     from blcheck.monitoring.models import (
+        Blocklist,
         CheckRun,
         Listing,
         ListingChange,
@@ -218,6 +257,12 @@ def measure(
     )
 
     Target.objects.update(next_check_at=timezone.now())  # everything is due now
+    fitting = Blocklist.objects.filter(
+        is_enabled=True, is_retired=False, has_ipv4=True
+    ).count()
+    pairs = Target.objects.filter(is_enabled=True).count() * fitting  # one address each
+    lookups = args.addresses * args.lists
+    dns_before = nsd_stats(folder)
     before = Lookup.objects.count()
     last_run = (
         CheckRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -230,18 +275,22 @@ def measure(
         peak = max(peak, tree_rss_peak(worker_pid))
         time.sleep(0.1)
     wall = time.perf_counter() - started
+    dns_after = nsd_stats(folder)
+    sent = {
+        key: dns_after.get(key, 0) - dns_before.get(key, 0)
+        for key in ("num.queries", "num.type.A", "num.type.TXT", "num.tcp")
+    }
     peak = max(peak, tree_rss_peak(worker_pid))
     rows = Lookup.objects.count()
     swept = Lookup.objects.filter(run_id__gt=last_run)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_total_relation_size('monitoring_lookup')")
-        (size,) = cursor.fetchone()
+    size = table_size("monitoring_lookup")
+    backend = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[connection.vendor]
     found = swept.filter(verdict="listed").count()
     failed = CheckRun.objects.filter(pk__gt=last_run, status="failed").count()
     errors = swept.filter(verdict="error").count()
     print(
         f"{args.addresses} addresses x {args.lists} lists = {lookups} lookups in "
-        f"{runs} runs, 2 worker processes, PostgreSQL"
+        f"{runs} runs, 2 worker processes, {backend}"
     )
     print(f"wall time          {wall:8.2f} s (dispatch {dispatched:.2f} s)")
     print(f"lookups per second {lookups / wall:8,.0f}")
@@ -258,6 +307,16 @@ def measure(
     print(
         f"listed found       {found} of {listed} in the zone data; errors {errors}; "
         f"failed runs {failed}"
+    )
+    print(
+        f"DNS queries        {sent['num.queries']:8,} counted by NSD "
+        f"(A {sent['num.type.A']:,}, TXT {sent['num.type.TXT']:,}, "
+        f"over TCP {sent['num.tcp']:,})"
+    )
+    print(
+        f"pairs asked        {pairs:8,} ({args.addresses:,} addresses x {fitting} "
+        f"lists), queries per pair {sent['num.queries'] / pairs:.3f}, "
+        f"A queries per pair {sent['num.type.A'] / pairs:.3f}"
     )
 
 
