@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from blcheck.core.access import can_view
-from blcheck.monitoring.models import ResolverOutage
+from blcheck.monitoring.selectors import resolver_outage_ongoing
 
 
 def resolver_outage(request: HttpRequest) -> dict[str, Any]:
@@ -13,4 +13,4 @@ def resolver_outage(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)  # absent on some error pages
     if user is None or not can_view(user):
         return {}
-    return {"resolver_outage": ResolverOutage.objects.filter(is_open=True).first()}
+    return {"resolver_outage": resolver_outage_ongoing()}

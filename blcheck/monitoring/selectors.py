@@ -154,10 +154,14 @@ def blocklist_lookup_specs(
     return specs, warnings
 
 
+def resolver_outage_ongoing() -> ResolverOutage | None:
+    """The resolver outage going on now, if any (at most one is open)."""
+    return ResolverOutage.objects.filter(is_open=True).first()
+
+
 def dns_health() -> str:
     """ "failing" while a resolver outage is open, else "ok" (for /healthz)."""
-    failing = ResolverOutage.objects.filter(is_open=True).exists()
-    return "failing" if failing else "ok"
+    return "failing" if resolver_outage_ongoing() is not None else "ok"
 
 
 def reason_token(error: str, health: str) -> str:

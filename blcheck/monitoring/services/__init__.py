@@ -6,7 +6,6 @@ from blcheck.monitoring.services.blocklists import (
 )
 from blcheck.monitoring.services.listings import listing_apply
 from blcheck.monitoring.services.outages import (
-    resolver_outage_current,
     resolver_outage_end,
     resolver_outage_watch,
 )
@@ -33,7 +32,6 @@ __all__ = [
     "blocklist_save",
     "listing_apply",
     "lookup_prune",
-    "resolver_outage_current",
     "resolver_outage_end",
     "resolver_outage_watch",
     "run_check",

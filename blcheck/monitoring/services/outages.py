@@ -18,12 +18,9 @@ from django.utils import timezone
 
 from blcheck.lookups import dnsbl, engine
 from blcheck.monitoring.models import CheckRun, ResolverOutage, Target
+from blcheck.monitoring.selectors import resolver_outage_ongoing
 
 log = logging.getLogger(__name__)
-
-
-def resolver_outage_current() -> ResolverOutage | None:
-    return ResolverOutage.objects.filter(is_open=True).first()
 
 
 def _announce(outage_id: int) -> None:
@@ -37,7 +34,7 @@ def resolver_outage_open(*, canary: engine.Canary) -> ResolverOutage:
     now = timezone.now()
     failure = (canary.failure or dnsbl.Failure.TIMEOUT).value
     with transaction.atomic():
-        outage = resolver_outage_current()
+        outage = resolver_outage_ongoing()
         if outage is not None:
             ResolverOutage.objects.filter(pk=outage.pk).update(last_seen_at=now)
             return outage
@@ -62,7 +59,7 @@ def resolver_outage_end() -> ResolverOutage | None:
     """End the open outage (announced once); None when none was open."""
     now = timezone.now()
     with transaction.atomic():
-        outage = resolver_outage_current()
+        outage = resolver_outage_ongoing()
         if outage is None:
             return None
         if not ResolverOutage.objects.filter(pk=outage.pk, is_open=True).update(
@@ -117,7 +114,7 @@ def run_mark_blind(
 
 def resolver_outage_watch() -> ResolverOutage | None:
     """Beat: while an outage is open, ask the canary; end it when answered."""
-    if resolver_outage_current() is None:
+    if resolver_outage_ongoing() is None:
         return None
     if engine.check_canary(engine.Options()).failure is None:
         return resolver_outage_end()

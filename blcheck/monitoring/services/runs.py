@@ -30,11 +30,10 @@ from blcheck.monitoring.models import (
     Target,
 )
 from blcheck.monitoring.overlap import subjects_owned_elsewhere
-from blcheck.monitoring.selectors import blocklist_usable
+from blcheck.monitoring.selectors import blocklist_usable, resolver_outage_ongoing
 from blcheck.monitoring.services.listings import listing_apply
 from blcheck.monitoring.services.outages import (
     resolver_confirm,
-    resolver_outage_current,
     run_mark_blind,
 )
 from blcheck.monitoring.services.targets import QUEUED_TOO_LONG, run_enqueue
@@ -215,7 +214,7 @@ def run_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
         # A known outage: the canary first (it ends the outage when answered);
         # while it fails, no list can be asked. Else every list's probes
         # failing alike makes the canary decide whose fault it is.
-        known = bool(steps) and resolver_outage_current() is not None
+        known = bool(steps) and resolver_outage_ongoing() is not None
         outage = resolver_confirm(dnsbl.Failure.TIMEOUT, canary) if known else None
         if outage is None and steps:
             health, fresh = _probe(
