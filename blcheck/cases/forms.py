@@ -5,15 +5,17 @@ from typing import Any, ClassVar, cast
 from django import forms
 from django.contrib.auth.models import User
 from django.core.validators import URLValidator
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from blcheck.cases import workflow
+from blcheck.cases import selectors, workflow
+from blcheck.cases.fields import TargetField, is_address
 from blcheck.cases.models import DelistingCase
 from blcheck.core.access import IT_STAFF
 from blcheck.monitoring.forms import translated
-from blcheck.monitoring.models import Blocklist, Target
+from blcheck.monitoring.models import Blocklist
 from blcheck.monitoring.targets import TargetError, case_subject
 
 MAX_BOUNCE_BYTES = 1024 * 1024
@@ -105,9 +107,13 @@ def reference_error(blocklist: Blocklist, reference: str) -> str | None:
 
 
 class OpenCaseForm(forms.Form):
-    """Open a case by hand, from a target page, or with a pasted bounce."""
+    """Open a case by hand, from a target page, or with a pasted bounce.
 
-    target = forms.ModelChoiceField(label=_("Target"), queryset=Target.objects.all())
+    The target is typed (an address, range, domain or label; selectors.
+    target_match finds the one it names) with suggestions fetched as one types
+    (cases:target-options); ?target=<id> in the page's address prefills it."""
+
+    target = TargetField()
     blocklist = forms.ModelChoiceField(
         label=_("Blocklist"), queryset=Blocklist.objects.filter(is_retired=False)
     )
@@ -127,10 +133,34 @@ class OpenCaseForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        shown = self.initial.get("target")
+        if not self.is_bound and isinstance(shown, str) and shown.strip():
+            # A link naming the target (by id or value): show its value.
+            found = selectors.target_match(shown).target
+            self.initial["target"] = found.value if found is not None else shown
+
+    def _show(self, name: str, value: str) -> None:
+        """Show value in the field if the form comes back (what it resolved to)."""
+        data = QueryDict(mutable=True)
+        data.update(self.data)
+        data[self.add_prefix(name)] = value
+        self.data = data
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         target, blocklist = data.get("target"), data.get("blocklist")
-        if target is None or blocklist is None:
+        if target is None:
+            return data
+        typed = str(self.data.get(self.add_prefix("target")) or "").strip()
+        if typed != target.value:
+            self._show("target", target.value)
+            if not data.get("subject") and is_address(typed):
+                # An address typed, its range found: the case is the address's.
+                data["subject"] = typed
+                self._show("subject", typed)
+        if blocklist is None:
             return data
         try:
             data["subject"] = case_subject(

@@ -8,6 +8,7 @@ urlpatterns = [
     # cases/
     path("cases/", views.case_list, name="case-list"),
     path("cases/new/", views.case_open, name="case-open"),
+    path("cases/new/targets/", views.target_options, name="target-options"),
     path("cases/bounce/", views.bounce_intake, name="bounce-intake"),
     path("cases/<int:pk>/", views.case_detail, name="case-detail"),
     path(

@@ -22,6 +22,7 @@ from blcheck.cases.forms import (
 from blcheck.cases.models import CaseEvent, DelistingCase
 from blcheck.cases.timeline import case_timeline_entries
 from blcheck.core.access import acting_user, editor_required, viewer_required
+from blcheck.core.paging import CURSOR_PARAM, keyset_page
 from blcheck.monitoring.models import Blocklist
 from blcheck.monitoring.selectors import target_for_address
 
@@ -38,13 +39,36 @@ REQUEST_KINDS = (CaseEvent.Kind.REQUESTED, CaseEvent.Kind.REQUEST_AMENDED)
 @require_GET
 @viewer_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    data = request.GET if request.GET else {"active": "true"}
+    """The cases the filters select, newest first, a page at a time, with
+    how many match: a fixed number of queries however many cases there are."""
+    data = request.GET if request.GET else QueryDict("active=true")
     filtered = CaseFilter(data, queryset=selectors.case_list())
-    return render(
-        request,
-        "cases/case_list.html",
-        {"filter": filtered, "cases": filtered.qs[:500]},
+    matches = filtered.qs
+    page = keyset_page(
+        matches,
+        time_field="opened_at",
+        cursor=request.GET.get(CURSOR_PARAM, ""),
+        size=selectors.CASE_PAGE_SIZE,
     )
+    context = {
+        "filter": filtered,
+        "page": page,
+        "cases": page.rows,
+        # All of them on this one page: counted already.
+        "count": len(page.rows)
+        if page.is_first and page.next_cursor is None
+        else matches.count(),
+        "query": filtered.query().urlencode(),
+    }
+    return render(request, "cases/case_list.html", context)
+
+
+@require_GET
+@editor_required
+def target_options(request: HttpRequest) -> HttpResponse:
+    """The suggestions for the open-a-case form's target, as a <datalist>."""
+    options = selectors.target_options(request.GET.get("target", ""))
+    return render(request, "cases/partials/target_options.html", {"options": options})
 
 
 @require_http_methods(["GET", "POST"])
