@@ -12,7 +12,7 @@ from django.utils import timezone
 from blcheck.core.broker import redis_client
 from blcheck.monitoring import services
 from blcheck.monitoring.models import Blocklist, CheckRun, ResolverOutage
-from blcheck.monitoring.services.runs import HEALTH_KEY
+from blcheck.monitoring.services.probes import HEALTH_KEY
 from tests.conftest import CLEAN_IP
 from tests.factories import TargetFactory
 from tests.support.checks import check_target

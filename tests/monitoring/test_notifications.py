@@ -15,7 +15,7 @@ from django.urls import reverse
 from blcheck.lookups import dnsbl
 from blcheck.monitoring.models import CheckRun, NotificationPreference, PendingNotice
 from blcheck.monitoring.services import notices
-from blcheck.monitoring.services.runs import blocklist_health_record
+from blcheck.monitoring.services.probes import blocklist_health_record
 from tests.factories import BlocklistFactory, CheckRunFactory, TargetFactory
 from tests.support.checks import check_target
 from tests.support.dnsserver import Zone

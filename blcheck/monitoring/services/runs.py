@@ -13,14 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from blcheck.core.broker import redis_client
 from blcheck.lookups import dnsbl, engine, politeness
 from blcheck.monitoring.models import (
     Blocklist,
@@ -31,19 +29,22 @@ from blcheck.monitoring.models import (
 )
 from blcheck.monitoring.overlap import subjects_owned_elsewhere
 from blcheck.monitoring.selectors import blocklist_usable, resolver_outage_ongoing
-from blcheck.monitoring.services.listings import listing_apply
 from blcheck.monitoring.services.outages import (
     resolver_confirm,
     run_mark_blind,
 )
+from blcheck.monitoring.services.probes import (
+    blocklist_health_record,
+    probe_health,
+    store_health,
+)
+from blcheck.monitoring.services.recording import LEASE, ask_step
 from blcheck.monitoring.services.targets import QUEUED_TOO_LONG, run_enqueue
 from blcheck.monitoring.targets import TargetError, parse_target
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=90)  # renewed after each step, which takes seconds
 MAX_ATTEMPTS = 5
-HEALTH_KEY = "blcheck:health:{zone}:{kind}"
 
 
 @dataclass
@@ -90,7 +91,11 @@ def _plan(run: CheckRun, blocklists: dict[dnsbl.ListSpec, Blocklist]) -> _Work:
         spec = run.blocklist.spec
         pairs = [(run.subject, spec)] if spec is not None else []
     else:
-        parsed = parse_target(run.target.value, max_range_size=settings.MAX_RANGE_SIZE)
+        parsed = parse_target(
+            run.target.value,
+            max_range_size=settings.MAX_RANGE_SIZE,
+            registrable=False,
+        )
         # An address another target owns (overlap.py) is asked by that one only.
         elsewhere = subjects_owned_elsewhere(target_id=run.target_id, parsed=parsed)
         pairs = [
@@ -111,77 +116,6 @@ def _plan(run: CheckRun, blocklists: dict[dnsbl.ListSpec, Blocklist]) -> _Work:
     todo = [(s, spec) for s, spec in pairs if (s, blocklists[spec].pk) not in recorded]
     CheckRun.objects.filter(pk=run.pk).update(total=len(pairs))
     return _Work(run, todo)
-
-
-def _cached_health(needed: set[tuple[dnsbl.ListSpec, str]]) -> engine.HealthMap:
-    seconds = settings.PROBE_CACHE_SECONDS
-    if not seconds or not needed:
-        return {}
-    keys = [HEALTH_KEY.format(zone=spec.zone, kind=kind) for spec, kind in needed]
-    try:
-        values = redis_client().mget(keys)
-    except redis.RedisError:
-        return {}
-    return {
-        (spec.zone, kind): dnsbl.Health(
-            value.decode() if isinstance(value, bytes) else value
-        )
-        for (spec, kind), value in zip(needed, values, strict=True)
-        if value is not None
-    }
-
-
-def _store_health(health: engine.HealthMap) -> None:
-    seconds = settings.PROBE_CACHE_SECONDS
-    if not seconds or not health:
-        return
-    try:
-        with redis_client().pipeline() as pipe:
-            for (zone, kind), state in health.items():
-                # A failed probe is kept briefly: once answers return, the list
-                # is trusted again within a minute, not after the full window.
-                ttl = seconds if state is dnsbl.Health.OK else min(seconds, 60)
-                pipe.set(HEALTH_KEY.format(zone=zone, kind=kind), state.value, ex=ttl)
-            pipe.execute()
-    except redis.RedisError:
-        log.warning("probe cache: Redis unreachable", exc_info=True)
-
-
-def _probe(
-    runner: asyncio.Runner,
-    needed: set[tuple[dnsbl.ListSpec, str]],
-    options: engine.Options,
-) -> tuple[engine.HealthMap, engine.HealthMap]:
-    """Probe results of the last few minutes are shared by all workers:
-    (all the health the run needs, what was probed afresh)."""
-    health = _cached_health(needed)
-    missing = {(spec, kind) for spec, kind in needed if (spec.zone, kind) not in health}
-    fresh = runner.run(engine.probe(missing, options)) if missing else {}
-    return {**health, **fresh}, fresh
-
-
-def blocklist_health_record(
-    health: engine.HealthMap, blocklists: dict[dnsbl.ListSpec, Blocklist]
-) -> None:
-    """Keep each probed list's result where staff see it (the worst kind wins);
-    a list that turns unhealthy is announced once, when it turns."""
-    now = timezone.now()
-    turned: list[list[str]] = []  # [zone, health] pairs (JSON for the task)
-    for spec, blocklist in blocklists.items():
-        states = [h for (zone, _), h in health.items() if zone == spec.zone]
-        if not states:
-            continue
-        worst = next((h for h in states if h is not dnsbl.Health.OK), dnsbl.Health.OK)
-        rows = Blocklist.objects.filter(pk=blocklist.pk)
-        if rows.exclude(health=worst.value).update(health=worst.value) and (
-            worst is not dnsbl.Health.OK
-        ):
-            turned.append([blocklist.zone, worst.value])
-        rows.update(health_checked_at=now)
-    if turned:  # sent with the notification window's other changes
-        from blcheck.monitoring.services.notices import notice_record_health
-
-        notice_record_health(turned=turned)
 
 
 def run_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
@@ -217,14 +151,14 @@ def run_check(*, run_ids: Sequence[int], claimant: str) -> list[CheckRun]:
         known = bool(steps) and resolver_outage_ongoing() is not None
         outage = resolver_confirm(dnsbl.Failure.TIMEOUT, canary) if known else None
         if outage is None and steps:
-            health, fresh = _probe(
+            health, fresh = probe_health(
                 runner, engine.needed_probes([p for _, p in steps]), options
             )
             outage = resolver_confirm(engine.probes_blind(health), canary)
         if outage is not None:  # not the lists' fault: their health stands
             run_mark_blind(runs=planned, outage=outage, claimant=claimant)
             return _finished(planned)
-        _store_health(fresh)
+        store_health(fresh)
         blocklist_health_record(fresh, blocklists)
         return _ask(runner, work, health, blocklists, claimant, canary, options)
 
@@ -254,8 +188,7 @@ def _ask(
     size = settings.CHECK_STEP
     for start in range(0, len(steps), size):
         step = steps[start : start + size]
-        results = runner.run(engine.look_up([p for _, p in step], health, options))
-        _record(step, results, blocklists, claimant)
+        results = ask_step(runner, step, health, options, blocklists, claimant)
         suspect = engine.results_blind(results)
         if suspect is not None and (outage := resolver_confirm(suspect, canary)):
             run_mark_blind(runs=open_runs, outage=outage, claimant=claimant)
@@ -276,58 +209,6 @@ def _renew(runs: Sequence[CheckRun], claimant: str) -> None:
             claimed_by=claimant,
             status=CheckRun.Status.RUNNING,
         ).update(lease_until=timezone.now() + LEASE)
-
-
-def _record(
-    step: Sequence[tuple[CheckRun, tuple[str, dnsbl.ListSpec]]],
-    results: Sequence[engine.Result],
-    blocklists: dict[dnsbl.ListSpec, Blocklist],
-    claimant: str,
-) -> None:
-    now = timezone.now()
-    lookups = [
-        Lookup(
-            run=run,
-            target_id=run.target_id,
-            blocklist=blocklists[result.list],
-            subject=result.subject,
-            query_name=result.qname,
-            verdict=result.reading.verdict.value,
-            codes=list(result.reading.codes),
-            reason=result.reason,
-            error=result.reading.error.value if result.reading.error else "",
-            health=result.health.value if result.health else "",
-            rcode=result.answer.rcode if result.answer.failure is None else "",
-            ttl=result.answer.ttl,
-            resolver=result.answer.resolver,
-            elapsed_ms=result.answer.elapsed_ms,
-            checked_at=now,
-        )
-        for (run, _), result in zip(step, results, strict=True)
-    ]
-    with transaction.atomic():
-        # Only for runs this task still holds (locked until the step is
-        # written): a run taken over by another task gets nothing from us.
-        held = set(
-            CheckRun.objects.select_for_update()
-            .filter(
-                pk__in={lookup.run_id for lookup in lookups},
-                claimed_by=claimant,
-                status=CheckRun.Status.RUNNING,
-            )
-            .values_list("pk", flat=True)
-        )
-        lookups = [lookup for lookup in lookups if lookup.run_id in held]
-        per_run: dict[int, int] = {}
-        for lookup in lookups:
-            per_run[lookup.run_id] = per_run.get(lookup.run_id, 0) + 1
-        # The unique (run, list, subject) constraint makes a re-delivery a no-op.
-        Lookup.objects.bulk_create(lookups, ignore_conflicts=True)
-        listing_apply(lookups=lookups, now=now)
-        for run_id, count in per_run.items():
-            CheckRun.objects.filter(pk=run_id).update(
-                done=F("done") + count, lease_until=now + LEASE
-            )
 
 
 def _finish(
