@@ -69,7 +69,7 @@ def _targets(count: int, tags: list[Tag], rng: random.Random) -> list[Target]:
             label=f"mx-{i + 1:03d}",
             check_interval_minutes=settings.DEFAULT_CHECK_INTERVAL_MINUTES,
             next_check_at=timezone.now(),
-        )
+        ).set_keys()
         for i, v in enumerate(values)
         if v not in taken
     )

@@ -1,5 +1,7 @@
 """seed_demo as DESIGN §4.5 fixes it."""
 
+from datetime import date
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -91,20 +93,58 @@ def test_runs_count_their_lookups_and_targets_know_their_last_check():
 
 
 def test_seed_includes_cases_in_every_kind_of_state():
+    from blcheck.cases import workflow
     from blcheck.cases.models import DelistingCase
+    from blcheck.cases.timeline import case_timeline_entries
 
     call_command(
         "seed_demo", "--targets", "40", "--lists", "20", "--days", "60", "--seed", "2"
     )
     statuses = set(DelistingCase.objects.values_list("status", flat=True))
-    assert {"closed", "requested"} <= statuses
+    assert {"closed", "requested", "awaiting_removal", "abandoned"} <= statuses
     for case in DelistingCase.objects.all():
-        kinds = list(case.events.order_by("at", "pk").values_list("kind", flat=True))
-        assert kinds[:2] == ["opened", "requested"]
+        events = list(case.events.order_by("at", "pk"))
+        assert events[0].kind == "opened"
+        moves = [(e.from_status, e.to_status) for e in events if e.from_status]
+        for before, after in moves:
+            workflow.ensure_allowed(before, after)
+        assert (moves[-1][1] if moves else "open") == case.status
         barracuda = case.blocklist.zone == "b.barracudacentral.org"
-        assert case.reference.startswith("BBR") == barracuda
+        assert bool(case.reference) <= barracuda
         if case.status == "closed":
-            assert kinds[-1] == "closed" and case.time_to_delist is not None
+            assert events[-1].kind == "closed" and case.time_to_delist is not None
+        # Worded from their evidence, as the case services write it.
+        for entry in case_timeline_entries(events):
+            evidence = entry.event.evidence
+            if entry.event.kind in ("checked", "verified", "overdue", "relisted"):
+                assert entry.lookup is not None and entry.lookup.query_name
+            if entry.event.kind == "requested":
+                assert entry.facts and entry.words
+            key = {
+                "verified": "clean_count",
+                "watching": "reevaluate_at",
+                "waiting": "removal_due_at",
+                "closed": "removed_hours",
+                "abandoned": "by_hand",
+            }.get(entry.event.kind)
+            assert key is None or key in evidence
+    assert DelistingCase.objects.filter(opened_at__date__lt=date.today()).exists()
+
+
+def test_cases_default_to_one_and_a_half_per_target_or_as_asked(capsys):
+    from blcheck.cases.models import DelistingCase
+
+    call_command(
+        "seed_demo", "--targets", "40", "--lists", "20", "--days", "60", "--seed", "2"
+    )
+    assert DelistingCase.objects.count() == 60
+    Target.objects.all().delete()
+    call_command(
+        "seed_demo",
+        *("--targets", "40", "--lists", "20", "--days", "60", "--cases", "25"),
+    )
+    assert DelistingCase.objects.count() == 25
+    assert capsys.readouterr().out.rstrip().endswith("25 cases")
 
 
 def test_demo_cases_belong_to_demo_it_staff_who_cannot_log_in():

@@ -4,17 +4,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import (
-    Count,
-    DateTimeField,
-    F,
-    Max,
-    Value,
-)
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Max, Min, Window
+from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from blcheck.monitoring.models import Blocklist
 from blcheck.reports import stats
 from blcheck.reports.selectors.reports import Seconds, episodes_begun, request_times
 from blcheck.reports.stats import Durations, Period
@@ -89,42 +84,65 @@ class DelistTimes:
     awaiting: int = 0  # requested, not verified yet, still worked
 
 
-def _episode_lengths(
-    period: Period, now: datetime
-) -> dict[tuple[int, str], tuple[list[float], list[float]]]:
-    """(ended lengths, ages of those still open) per list, in seconds. One
-    query: each episode's end is on its own row (`ended_at`)."""
+def _ended_lengths(period: Period) -> dict[int, Durations]:
+    """Per list: how many episodes begun in the period have ended, their
+    median and their worst length. One query: the database ranks each list's
+    lengths and returns the one or two middle ones (the median, as
+    stats.median takes it) with the count and the worst beside them, rather
+    than every episode (tens of thousands a month at 10,000 targets)."""
+    by_list = [F("blocklist_id")]
     rows = (
         episodes_begun(period)
+        .filter(ended_at__isnull=False)
+        .annotate(length=Seconds(F("ended_at"), F("at")))
         .annotate(
-            length=Seconds(F("ended_at"), F("at")),
-            age=Seconds(Value(now, output_field=DateTimeField()), F("at")),
+            position=Window(RowNumber(), partition_by=by_list, order_by=[F("length")]),
+            total=Window(Count("pk"), partition_by=by_list),
+            worst=Window(Max("length"), partition_by=by_list),
         )
-        .values_list("blocklist_id", "blocklist__name", "length", "age")
+        # The middle: (n + 1) / 2 to n / 2 + 1, in whole numbers.
+        .filter(position__gte=(F("total") + 1) / 2, position__lte=F("total") / 2 + 1)
+        .values_list("blocklist_id", "length", "total", "worst")
     )
-    lengths: dict[tuple[int, str], tuple[list[float], list[float]]]
-    lengths = defaultdict(lambda: ([], []))
-    for blocklist_id, name, length, age in rows:
-        ended, still_open = lengths[(blocklist_id, name)]
-        if length is None:
-            still_open.append(age)
-        else:
-            ended.append(length)
-    return lengths
+    middles: dict[int, list[float]] = defaultdict(list)
+    counts: dict[int, tuple[int, float]] = {}
+    for blocklist_id, length, total, worst in rows:
+        middles[blocklist_id].append(length)
+        counts[blocklist_id] = (total, worst)
+    return {
+        pk: Durations(
+            count=counts[pk][0],
+            median=stats.median([timedelta(seconds=v) for v in middle]),
+            worst=timedelta(seconds=counts[pk][1]),
+        )
+        for pk, middle in middles.items()
+    }
+
+
+def _still_listed(period: Period) -> dict[tuple[int, str], tuple[int, datetime]]:
+    """Per list: episodes begun in the period not ended yet, and when the
+    oldest of them began. One query."""
+    rows = (
+        episodes_begun(period)
+        .filter(ended_at__isnull=True)
+        .values_list("blocklist_id", "blocklist__name")
+        .annotate(open=Count("pk"), first=Min("at"))
+    )
+    return {(pk, name): (count, first) for pk, name, count, first in rows}
 
 
 def blocklist_delist_times(*, period: Period, now: datetime) -> list[DelistTimes]:
     """Per list, for episodes begun and requests made in the period: median and
     worst episode length, episodes still open, median and worst time from our
-    request to verified removal. Two queries; sorted by list name."""
+    request to verified removal. Four queries; sorted by list name."""
     rows: dict[tuple[int, str], DelistTimes] = {}
-    for key, (ended, still_open) in _episode_lengths(period, now).items():
-        rows[key] = DelistTimes(
-            blocklist=key[1],
-            episodes=stats.summarise_seconds(ended),
-            still_listed=len(still_open),
-            oldest_open=timedelta(seconds=max(still_open)) if still_open else None,
-        )
+    ended = _ended_lengths(period)
+    names = dict(Blocklist.objects.filter(pk__in=ended).values_list("pk", "name"))
+    for pk, episodes in ended.items():
+        rows[(pk, names[pk])] = DelistTimes(blocklist=names[pk], episodes=episodes)
+    for key, (count, first) in _still_listed(period).items():
+        row = rows.setdefault(key, DelistTimes(blocklist=key[1]))
+        row.still_listed, row.oldest_open = count, now - first
     for key, (durations, awaiting) in request_times(period).items():
         row = rows.setdefault(key, DelistTimes(blocklist=key[1]))
         row.requests, row.awaiting = stats.summarise(durations), awaiting

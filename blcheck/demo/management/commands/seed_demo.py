@@ -6,6 +6,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from blcheck.demo.cases import demo_cases
 from blcheck.demo.history import demo_seed
 
+# 10,000 targets: 15,000 cases, as issue 15 measures the pages with.
+CASES_PER_TARGET = 1.5
+
 
 class Command(BaseCommand):
     help = (
@@ -18,6 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--lists", type=int, default=20)
         parser.add_argument("--days", type=int, default=30)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=None,
+            help="delisting cases to open (default: 1.5 per target)",
+        )
         parser.add_argument(
             "--force",
             action="store_true",
@@ -40,7 +49,12 @@ class Command(BaseCommand):
             days=options["days"],
             seed=options["seed"],
         )
-        cases = demo_cases(seed=options["seed"])
+        wanted = options["cases"]
+        if wanted is None:
+            wanted = round(CASES_PER_TARGET * options["targets"])
+        if wanted < 0:
+            raise CommandError("--cases must not be negative", returncode=2)
+        cases = demo_cases(seed=options["seed"], count=wanted)
         self.stdout.write(
             f"demo: {counts.targets} targets, {counts.runs} runs, {counts.lookups} "
             f"lookups, {counts.episodes} listing episodes, {cases} cases"
