@@ -1,6 +1,9 @@
 """Superuser tooling only; the product UI lives in views."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from blcheck.core.admin import ReadOnlyAdmin
 from blcheck.monitoring.models import (
@@ -24,16 +27,29 @@ class BlocklistAdmin(admin.ModelAdmin):
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
+    """Superuser tooling. Staff work on targets in the product (edit, pause,
+    archive, delete, actions on a selection): the admin's "delete selected"
+    is gone, as its confirmation posts one field per target and fails past
+    DATA_UPLOAD_MAX_NUMBER_FIELDS (and deleting a target deletes its history)."""
+
     list_display = (
         "value",
         "kind",
         "label",
         "is_enabled",
+        "archived_at",
         "next_check_at",
         "last_checked_at",
     )
-    list_filter = ("kind", "is_enabled")
+    list_filter = ("kind", "is_enabled", ("archived_at", admin.EmptyFieldListFilter))
     search_fields = ("value", "label")
+    ordering = ("sort_key",)
+    readonly_fields = ("sort_key", "address_first", "address_last")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(CheckRun)

@@ -249,7 +249,7 @@ class BlocklistCreateForm(BlocklistForm):
     def clean_zone(self) -> str:
         zone = self.cleaned_data["zone"].strip().lower().rstrip(".")
         try:
-            parsed = parse_target(zone, max_range_size=1)
+            parsed = parse_target(zone, max_range_size=1, registrable=False)
         except TargetError:
             parsed = None
         if parsed is None or parsed.kind != "domain":

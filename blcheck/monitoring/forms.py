@@ -1,15 +1,14 @@
-import csv
-import io
 from collections.abc import Collection
 from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from blcheck.core import outbound
+from blcheck.monitoring import imports
 from blcheck.monitoring.models import (
     NotificationPreference,
     Tag,
@@ -17,11 +16,10 @@ from blcheck.monitoring.models import (
 )
 from blcheck.monitoring.services import notifications
 from blcheck.monitoring.targets import (
+    BulkRow,
     Message,
     ParsedTarget,
     TargetError,
-    parse_bulk_csv,
-    parse_bulk_lines,
     parse_target,
     tag_names,
     tag_total_error,
@@ -38,6 +36,19 @@ def tag_total_message(names: Collection[str]) -> str | None:
     known = Tag.objects.filter(name__in=names).count()
     error = tag_total_error(existing=Tag.objects.count(), new=len(names) - known)
     return None if error is None else translated(error)
+
+
+def clean_tag_text(text: str) -> tuple[str, ...]:
+    """Comma-separated tag names as typed in a form: valid, and within the
+    site's limits, or a ValidationError saying why."""
+    try:
+        names = tag_names(text.split(","))
+    except TargetError as exc:
+        raise forms.ValidationError(translated(exc.message), code="tags") from exc
+    message = tag_total_message(names)
+    if message is not None:
+        raise forms.ValidationError(message, code="tags")
+    return names
 
 
 class TargetForm(forms.Form):
@@ -74,7 +85,17 @@ class TargetForm(forms.Form):
             raise forms.ValidationError(
                 translated(exc.message), code="invalid"
             ) from exc
-        if Target.objects.filter(value=parsed.value).exists():
+        known = Target.objects.filter(value=parsed.value).first()
+        if known is not None and known.archived_at is not None:
+            raise forms.ValidationError(
+                _(
+                    "%(value)s is archived, with its history: open its page and "
+                    "restore it from the archive."
+                ),
+                params={"value": parsed.value},
+                code="archived",
+            )
+        if known is not None:
             raise forms.ValidationError(
                 _("%(value)s is already monitored."),
                 params={"value": parsed.value},
@@ -90,14 +111,7 @@ class TargetForm(forms.Form):
     )
 
     def clean_tags(self) -> tuple[str, ...]:
-        try:
-            names = tag_names(self.cleaned_data["tags"].split(","))
-        except TargetError as exc:
-            raise forms.ValidationError(translated(exc.message), code="tags") from exc
-        message = tag_total_message(names)
-        if message is not None:
-            raise forms.ValidationError(message, code="tags")
-        return names
+        return clean_tag_text(self.cleaned_data["tags"])
 
     def service_kwargs(self) -> dict[str, Any]:
         return {
@@ -109,10 +123,12 @@ class TargetForm(forms.Form):
 
 
 MAX_UPLOAD_BYTES = 1024 * 1024
+MAX_NOTES = 50  # notes shown after a bulk add; the rest are counted
 
 
 class BulkTargetForm(forms.Form):
-    """Many targets at once, pasted or as CSV; any bad line saves nothing."""
+    """Many targets at once, pasted (lines, or cells copied from Excel) or as a
+    CSV file (UTF-8 or Shift_JIS); any bad line saves nothing."""
 
     lines = forms.CharField(
         label=_("Targets, one per line"),
@@ -120,14 +136,16 @@ class BulkTargetForm(forms.Form):
         max_length=MAX_UPLOAD_BYTES,
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
         help_text=_(
-            "An address, range or domain, then an optional label. # starts a comment."
+            "An address, range or domain, then an optional label. # starts a "
+            "comment. Cells copied from Excel are read as address, label, tags."
         ),
     )
     csv_file = forms.FileField(
         label=_("Or a CSV file"),
         required=False,
         help_text=_(
-            "Header row: value, label, tags (separated by ;), interval (minutes)."
+            "Columns: value, label, tags (separated by ;), interval (minutes); "
+            "the header row is optional. UTF-8 or Shift_JIS (Excel's CSV)."
         ),
     )
     check_interval_minutes = forms.IntegerField(
@@ -137,69 +155,43 @@ class BulkTargetForm(forms.Form):
         initial=lambda: settings.DEFAULT_CHECK_INTERVAL_MINUTES,
     )
 
-    def clean_csv_file(self) -> list[dict[str, str]] | None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.file_notes: list[Message] = []
+
+    def clean_csv_file(self) -> list[imports.Record] | None:
         upload = self.cleaned_data.get("csv_file")
         if upload is None:
             return None
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The file is larger than 1 MiB."))
         try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
-        # newline="": the csv module reads every line end itself (\r\n, \n, \r).
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        try:
-            if not reader.fieldnames or "value" not in [
-                f.strip() for f in reader.fieldnames
-            ]:
-                raise forms.ValidationError(
-                    _("The first row must name the columns, with value.")
-                )
-            # Cells beyond the header's columns (key None) are left out.
-            return [
-                {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-                for row in reader
-            ]
-        except csv.Error as exc:  # a cell over csv.field_size_limit()
-            raise forms.ValidationError(
-                _("Line %(line)s: a cell is longer than %(limit)s characters."),
-                params={
-                    "line": reader.reader.line_num,
-                    "limit": csv.field_size_limit(),
-                },
-            ) from exc
+            text, note = imports.decode_upload(upload.read())
+            records, notes = imports.read_table(text)
+        except TargetError as exc:
+            raise forms.ValidationError(translated(exc.message)) from exc
+        self.file_notes = ([note] if note else []) + notes
+        return records
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        lines, records = data.get("lines") or "", data.get("csv_file")
         if self.errors:
             return data
-        limits = {
-            "max_range_size": settings.MAX_RANGE_SIZE,
-            "max_addresses": settings.MAX_BULK_ADDRESSES,
-        }
-        if records is not None:
-            rows, errors = parse_bulk_csv(records, **limits)
-        else:
-            rows, errors = parse_bulk_lines(lines, **limits)
-        known = set(
-            Target.objects.filter(value__in=[r.target.value for r in rows]).values_list(
-                "value", flat=True
-            )
+        records = data.get("csv_file")
+        if records is None:
+            try:
+                records, self.file_notes = imports.read_pasted(data.get("lines") or "")
+            except TargetError as exc:
+                raise forms.ValidationError(translated(exc.message)) from exc
+        rows, errors = imports.bulk_rows(
+            records,
+            max_range_size=settings.MAX_RANGE_SIZE,
+            max_addresses=settings.MAX_BULK_ADDRESSES,
         )
         messages = [
             _line_message(e.line, e.text, translated(e.message)) for e in errors
         ]
-        messages += [
-            _line_message(
-                r.line,
-                r.target.value,
-                gettext("%(value)s is already monitored.") % {"value": r.target.value},
-            )
-            for r in rows
-            if r.target.value in known
-        ]
+        messages += _known_messages(rows)
         tags = tag_total_message({t for r in rows for t in r.tags})
         messages += [tags] if tags else []
         if not rows and not messages:
@@ -209,19 +201,63 @@ class BulkTargetForm(forms.Form):
         data["rows"] = rows
         return data
 
+    def notes(self) -> list[str]:
+        """What the user should know about a valid form, in their language:
+        how the file was read, and each line read other than as typed (a URL,
+        an e-mail address, full width) or outside the Internet; at most
+        MAX_NOTES, then how many more."""
+        notes = [translated(n) for n in self.file_notes]
+        notes += [
+            _line_message(row.line, "", translated(warning))
+            for row in self.cleaned_data.get("rows", [])
+            for warning in row.target.warnings
+        ]
+        if len(notes) > MAX_NOTES:
+            more = len(notes) - MAX_NOTES
+            last = ngettext(
+                "… and %(count)s more note.", "… and %(count)s more notes.", more
+            )
+            notes = [*notes[:MAX_NOTES], last % {"count": more}]
+        return notes
+
+
+def _known_messages(rows: list[BulkRow]) -> list[str]:
+    """Why rows already monitored (or archived) cannot be added again."""
+    known = dict(
+        Target.objects.filter(value__in=[r.target.value for r in rows]).values_list(
+            "value", "archived_at"
+        )
+    )
+    archived = gettext(
+        "%(value)s is archived, with its history: open its page and restore it "
+        "from the archive."
+    )
+    monitored = gettext("%(value)s is already monitored.")
+    return [
+        _line_message(
+            r.line,
+            r.target.value,
+            (monitored if known[r.target.value] is None else archived)
+            % {"value": r.target.value},
+        )
+        for r in rows
+        if r.target.value in known
+    ]
+
 
 def _line_message(line: int, text: str, message: str) -> str:
     if not line:
         return message
+    if not text:
+        return gettext("Line %(line)s: %(message)s") % {
+            "line": line,
+            "message": message,
+        }
     return gettext("Line %(line)s (%(text)s): %(message)s") % {
         "line": line,
         "text": text[:60],
         "message": message,
     }
-
-
-class CheckManyForm(forms.Form):
-    tag = forms.CharField(required=False, max_length=50)
 
 
 def _https_urls(field: Any, **kwargs: Any) -> Any:

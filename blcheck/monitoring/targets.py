@@ -1,14 +1,20 @@
 """PURE: turn what a person typed into a target: an address, a range or a domain.
 
-No Django, no I/O. Bad input raises TargetError with a message naming the
-value, so forms and the `lookup` command can show it as it is.
-"""
+No Django, no I/O (the Public Suffix List is its package's snapshot). Bad input
+raises TargetError with a message naming the value, so forms and the `lookup`
+command can show it as it is. A typo never becomes a target: what looks like an
+IP address is never a domain, and a domain must sit under a public suffix."""
 
+import functools
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from urllib.parse import urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 from blcheck.lookups.dnsbl import subject_kind
 
@@ -149,20 +155,136 @@ def _parse_network(text: str, max_range_size: int) -> ParsedTarget:
     )
 
 
-def parse_target(text: str, *, max_range_size: int) -> ParsedTarget:
-    """Parse an IPv4/IPv6 address, a CIDR range (up to max_range_size) or a domain."""
-    text = text.strip()
-    if not text:
+def parse_target(
+    text: str, *, max_range_size: int, registrable: bool = True
+) -> ParsedTarget:
+    """Parse an IPv4/IPv6 address, a CIDR range (up to max_range_size) or a
+    domain under a public suffix. A URL, an e-mail address or full-width text
+    is read as the host, domain or address it holds, with a note saying so.
+    registrable=False skips the Public Suffix List: for stored targets (added
+    before the check) and list zones (a company's list may be under a private
+    name)."""
+    if not (typed := text.strip()):
         raise TargetError(
             gettext_noop("Enter an IP address, a CIDR range or a domain.")
         )
+    text, note = _tidy(typed)
+    parsed = _parse_tidy(text, max_range_size, registrable=registrable)
+    if note is None:
+        return parsed
+    message = Message(note, {"text": typed[:80], "value": parsed.value})
+    return replace(parsed, warnings=(message, *parsed.warnings))
+
+
+def _parse_tidy(text: str, size: int, *, registrable: bool) -> ParsedTarget:
     if "/" in text:
-        return _parse_network(text, max_range_size)
+        return _parse_network(text, size)
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        return _parse_domain(text)
+        if _IP_LIKE.fullmatch(text):
+            ipv4 = re.fullmatch(r"[0-9.]+", text)
+            raise TargetError(
+                _IPV4_TYPO if ipv4 else _IP_TYPO, text=text[:80]
+            ) from None
+        domain = _parse_domain(text)
+        return _registrable(domain) if registrable else domain
     return ParsedTarget(Kind.ADDRESS, str(address), _address_warnings(address))
+
+
+# --- what people paste: URLs, e-mail addresses, full width, typos -----------
+
+_NOTE_READ = gettext_noop("'%(text)s' is read as %(value)s.")
+_NOTE_URL = gettext_noop("%(text)s is a web address: watching its host %(value)s.")
+_NOTE_EMAIL = gettext_noop(
+    "%(text)s is an e-mail address: watching its domain %(value)s."
+)
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_ANGLE = re.compile(r"<([^<>]*)>")
+_PREFIX = re.compile(r"[0-9]{1,3}")  # what follows "/" in a CIDR range
+_HOST_PORT = re.compile(r"([^:]+):[0-9]{1,5}|\[([0-9a-f:.]+)\](?::[0-9]{1,5})?", re.I)
+# An IME's full stops; NFKC makes the rest of full-width text ASCII.
+_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff61": "."})
+
+
+def _tidy(text: str) -> tuple[str, str | None]:
+    """What the text means (case and trailing dots left to the parser), and
+    the note saying how it was read, None if it is read as it is."""
+    note = None
+    narrow = unicodedata.normalize("NFKC", text).translate(_FULL_STOPS)
+    narrow = "".join(c for c in narrow if unicodedata.category(c) != "Cf").strip()
+    if narrow != text:
+        text, note = narrow, _NOTE_READ
+    if angle := _ANGLE.search(text):  # "Postmaster <postmaster@example.jp>"
+        text, note = angle.group(1).strip(), _NOTE_READ
+    if text[:7].lower() == "mailto:":
+        text = text[7:].partition("?")[0]
+    path = text.partition("/")[2]
+    if _SCHEME.match(text) or ("/" in text and not _PREFIX.fullmatch(path)):
+        try:
+            host = urlsplit(text if _SCHEME.match(text) else "//" + text).hostname
+        except ValueError:  # "http://[zz]/"
+            host = None
+        if host:
+            text, note = host, _NOTE_URL
+    if "@" in text:
+        text, note = text.rpartition("@")[2], _NOTE_EMAIL
+    if port := _HOST_PORT.fullmatch(text):  # "mx.example.jp:25", "[2001:db8::1]"
+        text, note = port.group(1) or port.group(2), note or _NOTE_READ
+    return text.rstrip("."), note
+
+
+# Only digits and dots, a colon, or a last label starting with a digit (no
+# top-level domain does): an attempt at an IP address, never a domain.
+_IP_LIKE = re.compile(r"[0-9.]+|.*:.*|.*\.[0-9][^.]*")
+_IPV4_TYPO = gettext_noop(
+    "'%(text)s' looks like an IPv4 address but is not one: an address is four "
+    "numbers from 0 to 255, such as 192.0.2.1."
+)
+_IP_TYPO = gettext_noop(
+    "'%(text)s' looks like an IP address but is not one: check for a mistyped "
+    "character."
+)
+
+# RFC 2606/6761 names, never delegated so not in the Public Suffix List, used
+# by tests and docs (ours are .test): accepted, noting no list will list them.
+SPECIAL_USE_TLDS = ("test", "example", "invalid", "localhost")
+
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    # The snapshot the package ships (ICANN section only); it never downloads.
+    return PublicSuffixList(accept_unknown=False, only_icann=True)
+
+
+def _registrable(parsed: ParsedTarget) -> ParsedTarget:
+    """The domain, if it sits under a public suffix (such as .com or .co.jp)."""
+    name = parsed.value
+    top = name.rpartition(".")[2]
+    if top in SPECIAL_USE_TLDS:
+        note = gettext_noop(
+            "%(value)s is under .%(top)s, a name reserved for tests and "
+            "documentation: no public list will list it."
+        )
+        return replace(parsed, warnings=(Message(note, {"value": name, "top": top}),))
+    suffixes = _public_suffixes()
+    if suffixes.privatesuffix(name) is not None:
+        return parsed
+    if suffixes.publicsuffix(name) is None:
+        raise TargetError(
+            gettext_noop(
+                "'%(text)s' does not end in a known top-level domain "
+                "(such as .com or .jp): check the spelling."
+            ),
+            text=name,
+        )
+    raise TargetError(
+        gettext_noop(
+            "%(text)s is a public suffix, not a domain: enter a name under it, "
+            "such as example.%(text)s."
+        ),
+        text=name,
+    )
 
 
 # --- a case's address -------------------------------------------------------
@@ -236,9 +358,8 @@ def _case_address(text: str, network: IPNetwork, target: str) -> str:
     return str(address)
 
 
-# --- bulk input -------------------------------------------------------------
+# --- bulk input (read by monitoring.imports) ----------------------------------
 
-MAX_BULK_LINES = 5000
 MAX_TAGS_PER_TARGET = 20
 MAX_TAGS = 1000  # distinct tags in all
 
@@ -250,100 +371,6 @@ class BulkRow:
     label: str = ""
     tags: tuple[str, ...] = ()
     interval: int | None = None
-
-
-@dataclass(frozen=True)
-class BulkError:
-    line: int
-    text: str
-    message: Message
-
-
-def _bulk_fields(line: str) -> tuple[str, str]:
-    """ "192.0.2.1 outbound MX" or "192.0.2.1, outbound MX": target and label."""
-    value, _, label = line.replace(",", " ", 1).partition(" ")
-    return value, label.strip()
-
-
-def parse_bulk_lines(
-    text: str, *, max_range_size: int, max_addresses: int
-) -> tuple[list[BulkRow], list[BulkError]]:
-    """Pasted lines: a target and an optional label each; # starts a comment.
-    The ranges may hold max_addresses in all."""
-    records = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if line:
-            value, label = _bulk_fields(line)
-            records.append((number, raw, {"value": value, "label": label}))
-    return _bulk_rows(records, max_range_size, max_addresses)
-
-
-def parse_bulk_csv(
-    rows: list[dict[str, str]], *, max_range_size: int, max_addresses: int
-) -> tuple[list[BulkRow], list[BulkError]]:
-    """CSV records with a header: value (required), label, tags (;), interval.
-    The ranges may hold max_addresses in all."""
-    records = [
-        (number, ",".join(r.values()), r) for number, r in enumerate(rows, start=2)
-    ]
-    return _bulk_rows(records, max_range_size, max_addresses)
-
-
-def _bulk_rows(
-    records: list[tuple[int, str, dict[str, str]]],
-    max_range_size: int,
-    max_addresses: int,
-) -> tuple[list[BulkRow], list[BulkError]]:
-    if len(records) > MAX_BULK_LINES:
-        message = Message(
-            gettext_noop("%(count)s targets at once; the limit is %(limit)s."),
-            {"count": f"{len(records):,}", "limit": f"{MAX_BULK_LINES:,}"},
-        )
-        return [], [BulkError(0, "", message)]
-    rows: list[BulkRow] = []
-    errors: list[BulkError] = []
-    seen: dict[str, int] = {}  # value -> first line
-    for number, raw, fields in records:
-        try:
-            row = _bulk_row(number, fields, max_range_size, seen)
-        except TargetError as exc:
-            errors.append(BulkError(number, raw.strip(), exc.message))
-            continue
-        seen[row.target.value] = number
-        rows.append(row)
-    total = sum(_address_count(row.target) for row in rows)
-    if total > max_addresses:
-        message = Message(
-            gettext_noop(
-                "These targets hold %(total)s addresses in all; the limit is "
-                "%(limit)s at once. Add them in smaller parts."
-            ),
-            {"total": f"{total:,}", "limit": f"{max_addresses:,}"},
-        )
-        return [], [BulkError(0, "", message), *errors]
-    return rows, errors
-
-
-def _bulk_row(
-    number: int, fields: dict[str, str], max_range_size: int, seen: dict[str, int]
-) -> BulkRow:
-    parsed = parse_target(fields.get("value") or "", max_range_size=max_range_size)
-    interval = _interval(fields.get("interval") or "")
-    if parsed.value in seen:
-        raise TargetError(
-            gettext_noop("%(value)s is already on line %(line)s."),
-            value=parsed.value,
-            line=seen[parsed.value],
-        )
-    tags = tag_names((fields.get("tags") or "").split(";"))
-    return BulkRow(number, parsed, (fields.get("label") or "")[:100], tags, interval)
-
-
-def _address_count(target: ParsedTarget) -> int:
-    if target.kind is Kind.RANGE:
-        return ipaddress.ip_network(target.value).num_addresses
-    return 1
 
 
 def tag_names(texts: Iterable[str]) -> tuple[str, ...]:
@@ -370,18 +397,3 @@ def tag_total_error(*, existing: int, new: int) -> Message | None:
             {"new": new, "total": f"{existing + new:,}", "limit": f"{MAX_TAGS:,}"},
         )
     return None
-
-
-# ASCII digits only: str.isdigit() takes "²", which int() refuses.
-_MINUTES = re.compile(r"[0-9]{1,5}")
-
-
-def _interval(text: str) -> int | None:
-    if not text.strip():
-        return None
-    if not _MINUTES.fullmatch(text.strip()) or not 5 <= int(text) <= 7 * 24 * 60:
-        raise TargetError(
-            gettext_noop("'%(text)s' is not a check interval in minutes (5 to 10080)."),
-            text=text,
-        )
-    return int(text)

@@ -1,15 +1,19 @@
 from django.urls import path
 
-from blcheck.monitoring import views
+from blcheck.monitoring import target_views, views
 
 app_name = "monitoring"
 
 urlpatterns = [
     # targets/
-    path("targets/", views.target_list, name="target-list"),
+    path("targets/", target_views.target_list, name="target-list"),
+    path("targets/act/", target_views.target_bulk_action, name="target-bulk-action"),
+    path("targets/<int:pk>/edit/", target_views.target_edit, name="target-edit"),
+    path("targets/<int:pk>/act/", target_views.target_act, name="target-act"),
+    path("targets/<int:pk>/delete/", target_views.target_delete, name="target-delete"),
     path("targets/new/", views.target_create, name="target-create"),
     path("targets/bulk/", views.target_bulk, name="target-bulk"),
-    path("targets/check/", views.target_check_many, name="target-check-many"),
+    path("targets/export.csv", views.target_export, name="target-export"),
     path("targets/<int:pk>/check/", views.target_check_now, name="target-check-now"),
     # lists/
     path("lists/", views.blocklist_list, name="blocklist-list"),

@@ -3,40 +3,27 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blcheck.core.access import acting_user, editor_required, viewer_required
-from blcheck.core.htmx import render_page_or_partial
+from blcheck.core.export import csv_streamed
+from blcheck.core.htmx import is_partial, render_page_or_partial
 from blcheck.monitoring import blocklist_fields, overlap, selectors, services
 from blcheck.monitoring.blocklist_forms import BlocklistCreateForm, BlocklistForm
 from blcheck.monitoring.filters import TargetFilter
 from blcheck.monitoring.forms import (
     BulkTargetForm,
-    CheckManyForm,
     NotificationPreferenceForm,
     TargetForm,
     translated,
 )
+from blcheck.monitoring.imports import COLUMNS, export_row
 from blcheck.monitoring.models import Blocklist, CheckRun, Target
 from blcheck.monitoring.services import notifications
-
-
-@require_GET
-@viewer_required
-def target_list(request: HttpRequest) -> HttpResponse:
-    filtered = TargetFilter(request.GET, queryset=selectors.target_list())
-    return render(
-        request,
-        "monitoring/target_list.html",
-        {
-            "targets": filtered.qs,
-            "tags": selectors.tag_list(),
-            "tag": filtered.tag_name,
-        },
-    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,27 +46,14 @@ def target_bulk(request: HttpRequest) -> HttpResponse:
             )
             % {"count": len(targets)},
         )
+        for note in form.notes():
+            messages.warning(request, note)
         overlapping = overlap.overlap_summary(overlap.target_overlaps(targets=targets))
         if overlapping:
             messages.warning(request, overlapping)
         return redirect("monitoring:target-list")
     status = 422 if form.is_bound else 200
     return render(request, "monitoring/target_bulk.html", {"form": form}, status=status)
-
-
-@require_POST
-@editor_required
-def target_check_many(request: HttpRequest) -> HttpResponse:
-    form = CheckManyForm(request.POST)
-    tag = form.cleaned_data["tag"] if form.is_valid() else None
-    targets = selectors.target_list_enabled(tag=tag or None)
-    if not targets:
-        messages.warning(request, _("No enabled target to check."))
-        return redirect("monitoring:target-list")
-    runs = services.run_create(
-        targets=targets, by=acting_user(request), trigger=CheckRun.Trigger.MANUAL
-    )
-    return redirect("monitoring:group-progress", group=runs[0].group)
 
 
 @require_GET
@@ -89,6 +63,16 @@ def group_progress(request: HttpRequest, group: UUID) -> HttpResponse:
     if not progress["runs"]:
         raise Http404
     percent = 100 * progress["done"] // progress["total"] if progress["total"] else 0
+    # The live region speaks at each quarter of the lookups, then once done; a
+    # poll sends it again only when that changed (the page says what it said).
+    said = str(25 * (percent // 25)) if progress["active"] else "done"
+    partial = is_partial(request)
+    outcome = {}
+    if not progress["active"]:
+        outcome = {
+            **selectors.run_group_outcome(group),
+            **selectors.run_group_members(group),
+        }
     return render_page_or_partial(
         request,
         "monitoring/group_progress.html",
@@ -97,7 +81,10 @@ def group_progress(request: HttpRequest, group: UUID) -> HttpResponse:
             "group": group,
             "progress": progress,
             "percent": percent,
-            **({} if progress["active"] else selectors.run_group_outcome(group)),
+            "said": said,
+            "partial": partial,
+            "announce": partial and request.GET.get("said") != said,
+            **outcome,
         },
     )
 
@@ -126,6 +113,13 @@ def target_create(request: HttpRequest) -> HttpResponse:
 @editor_required
 def target_check_now(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(Target, pk=pk)
+    if target.archived_at is not None:
+        messages.error(
+            request,
+            _("%(value)s is archived: restore it to check it.")
+            % {"value": target.value},
+        )
+        return redirect("reports:target-detail", pk=target.pk)
     services.target_request_check(target=target, by=acting_user(request))
     messages.info(request, _("Check queued for %(value)s.") % {"value": target.value})
     return redirect("reports:target-detail", pk=target.pk)
@@ -135,16 +129,25 @@ def target_check_now(request: HttpRequest, pk: int) -> HttpResponse:
 @viewer_required
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(CheckRun.objects.select_related("target", "outage"), pk=pk)
-    lookups = list(selectors.run_lookups(run)) if not run.is_active else []
-    # Why lookups failed, each once: the headline says "(timeout)", not "errors".
-    errors = sorted(
-        {selectors.reason_token(x.error, x.health) for x in lookups if x.error}
-    )
+    results = selectors.run_results(run) if not run.is_active else None
+    # As on a group's page: the live region speaks at each quarter, then once.
+    quarter = 25 * (100 * run.done // run.total // 25) if run.total else 0
+    said = f"{run.status}:{quarter}" if run.is_active else run.status
+    partial = is_partial(request)
     return render_page_or_partial(
         request,
         "monitoring/run_detail.html",
         "monitoring/partials/run_results.html",
-        {"run": run, "target": run.target, "lookups": lookups, "run_errors": errors},
+        {
+            "run": run,
+            "target": run.target,
+            "results": results,
+            # Why lookups failed, each once: the headline says "(timeout)".
+            "run_errors": results.errors if results else [],
+            "said": said,
+            "partial": partial,
+            "announce": partial and request.GET.get("said") != said,
+        },
     )
 
 
@@ -264,3 +267,23 @@ def notification_test(request: HttpRequest) -> HttpResponse:
             notifications.delivery_text(result.webhook),
         )
     return redirect("monitoring:notification-settings")
+
+
+@require_GET
+@viewer_required
+def target_export(request: HttpRequest) -> HttpResponseBase:
+    """The targets the list's filters select (archived ones only when asked
+    for), by address, as the CSV the bulk form reads back: value, label, tags,
+    interval (monitoring.imports)."""
+    filtered = TargetFilter(request.GET, queryset=Target.objects.all())
+    targets = filtered.qs.prefetch_related("tags").iterator(chunk_size=500)
+    rows = (
+        export_row(
+            value=t.value,
+            label=t.label,
+            tags=[tag.name for tag in t.tags.all()],
+            interval=t.check_interval_minutes,
+        )
+        for t in targets
+    )
+    return csv_streamed(rows, header=COLUMNS, filename="targets.csv")

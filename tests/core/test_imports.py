@@ -20,6 +20,8 @@ LAYERS = ["core", "pure", "lookups", "monitoring", "cases", "reports", "demo", "
 PURE = (
     "blcheck.lookups.dnsbl",
     "blcheck.monitoring.targets",
+    "blcheck.monitoring.imports",
+    "blcheck.monitoring.keys",
     "blcheck.cases.workflow",
     "blcheck.cases.bounce",
     "blcheck.reports.stats",

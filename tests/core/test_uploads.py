@@ -143,8 +143,8 @@ def test_an_over_large_form_post_gets_the_page_again_with_413(client, it_staff):
 def test_an_over_large_post_without_a_page_gets_our_413_page(client, it_staff):
     client.force_login(it_staff)
     response = client.post(
-        reverse("monitoring:target-check-many"),
-        {"tag": "x" * (5 * MIB)},
+        reverse("monitoring:target-bulk-action"),
+        {"q": "x" * (5 * MIB)},
         HTTP_ACCEPT_LANGUAGE="ja",
     )
     assert response.status_code == 413

@@ -169,7 +169,9 @@ def test_bulk_add_then_check_everything_makes_one_run_per_target(client, it_staf
             default_interval=60,
         )
         client.force_login(it_staff)
-        client.post(reverse("monitoring:target-check-many"), {"tag": ""})
+        client.post(
+            reverse("monitoring:target-bulk-action"), {"action": "check", "count": 30}
+        )
     assert CheckRun.objects.filter(trigger="manual").count() == 30
     # Half an hour after "check everything": no scheduled run repeats it.
     assert sum(dispatch_at(minutes(0, 29))) == 0

@@ -72,8 +72,8 @@ def test_csv_upload_with_tags_and_intervals(client, it_staff):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\xff\xfe\x00garbage", "not UTF-8"),
-        (b"address,label\n192.0.2.1,x\n", "must name the columns"),
+        (b"\xff\xfe\x00garbage", "neither UTF-8 nor Shift_JIS"),
+        (b"label,tags\nx,y\n", "must name the columns"),
         (b"value\n" + b"192.0.2.1\n" * 600_000, "larger than 1 MiB"),
         (b"value,interval\n192.0.2.1,3\n", "check interval"),
         # A cell over csv.field_size_limit() (131,072 characters): a 500 before.
@@ -116,7 +116,10 @@ def test_empty_bulk_form_asks_for_targets(client, it_staff):
 def test_manager_cannot_bulk_add(client, manager):
     client.force_login(manager)
     assert post_bulk(client, lines="192.0.2.1").status_code == 403
-    assert client.post(reverse("monitoring:target-check-many")).status_code == 403
+    check = {"action": "check", "count": 0}
+    assert (
+        client.post(reverse("monitoring:target-bulk-action"), check).status_code == 403
+    )
     assert not Target.objects.exists() and not CheckRun.objects.exists()
 
 
@@ -130,7 +133,8 @@ def test_check_a_tag_queues_its_targets_and_shows_progress(
     client.force_login(it_staff)
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(
-            reverse("monitoring:target-check-many"), {"tag": "tokyo"}
+            reverse("monitoring:target-bulk-action"),
+            {"tag": "tokyo", "action": "check", "count": 2},
         )
     runs = CheckRun.objects.all()
     assert sorted(r.target.value for r in runs) == ["192.0.2.1", "192.0.2.2"]

@@ -3,6 +3,7 @@ state told in text; its filters (TargetGridFilter) and its pages."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from blcheck.cases.models import DelistingCase
 from blcheck.monitoring.models import Tag, Target
@@ -117,7 +118,7 @@ def test_it_staff_can_open_a_case_from_a_listed_cell(client, it_staff, two_lists
         if field["name"] in {"target", "blocklist", "subject"}
     }
     assert fields == {
-        "target": str(target.pk),
+        "target": target.value,
         "blocklist": str(two_lists[1].pk),
         "subject": "192.0.2.66",
     }
@@ -160,10 +161,16 @@ def test_grid_puts_listed_first_then_errors_then_the_rest(client, manager, two_l
     assert grid_values(response) == ["10.0.0.3", "10.0.0.2", "10.0.0.1"]
 
 
-def test_disabled_targets_are_not_in_the_grid(client, manager, two_lists):
+def test_paused_targets_stay_marked_and_archived_ones_leave(client, manager, two_lists):
     TargetFactory(value="10.0.0.1", is_enabled=False)
     TargetFactory(value="10.0.0.2")
-    assert grid_values(get_ok(client, manager, URL)) == ["10.0.0.2"]
+    TargetFactory(value="10.0.0.3", is_enabled=False, archived_at=timezone.now())
+    response = get_ok(client, manager, URL)
+    assert grid_values(response) == ["10.0.0.1", "10.0.0.2"]
+    paused = parse(response.content).find("small", class_="paused")
+    assert paused is not None and paused.text.strip() in ("paused", "一時停止中")
+    counts = parse(response.content).by_id("dash-counts").text
+    assert "1 target monitored" in counts and "1 paused" in counts
 
 
 # --- filters and pages -------------------------------------------------------

@@ -137,7 +137,11 @@ def run_totals(*, targets: Sequence[Target]) -> dict[int, int]:
     totals = {}
     for target in targets:
         try:
-            parsed = parse_target(target.value, max_range_size=settings.MAX_RANGE_SIZE)
+            parsed = parse_target(
+                target.value,
+                max_range_size=settings.MAX_RANGE_SIZE,
+                registrable=False,
+            )
         except TargetError:
             totals[target.pk] = 0
             continue
@@ -308,7 +312,7 @@ def target_bulk_create(
                 check_interval_minutes=row.interval or interval,
                 next_check_at=now
                 + timedelta(minutes=row.interval or interval) * i / len(rows),
-            )
+            ).set_keys()
             for i, row in enumerate(rows)
         )
         for target, row in zip(targets, rows, strict=True):

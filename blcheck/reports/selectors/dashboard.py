@@ -66,6 +66,7 @@ class DashboardCounts:
     targets_unchecked: int = 0  # no list shown was asked about them yet
     targets_unanswered: int = 0  # latest check blind, or every lookup failed
     targets_partly: int = 0  # some lists answered, others' lookups failed
+    targets_paused: int = 0  # on the dashboard with their last answers, not checked
 
     @property
     def is_all_answered(self) -> bool:
@@ -145,7 +146,7 @@ def dashboard_counts(*, columns: list[Column]) -> DashboardCounts:
         Listing.objects.filter(
             is_listed=True,
             blocklist_id__in=[c.pk for c in columns],
-            target__is_enabled=True,
+            target__archived_at__isnull=True,
         )
         .values("subject")
         .distinct()
@@ -167,6 +168,7 @@ def dashboard_counts(*, columns: list[Column]) -> DashboardCounts:
         targets_unchecked=targets["unchecked"],
         targets_unanswered=targets["unanswered"],
         targets_partly=targets["partly"],
+        targets_paused=targets["paused"],
     )
 
 
@@ -183,27 +185,46 @@ def _blind_latest() -> QuerySet[CheckRun, Any]:
 
 
 def _target_counts(columns: list[Column]) -> dict[str, int]:
-    """One query: the enabled targets, and how many were never asked, got no
-    answer at their latest check, or got answers from some lists only."""
-    mine = _on_lists(columns).filter(target=OuterRef("pk"))
-    asked = Q(Exists(mine))
-    answered = Q(Exists(mine.filter(last_error="")))
-    failing = Q(Exists(mine.filter(~Q(last_error=""))))
-    blind = Q(pk__in=_blind_latest())
+    """Three queries, none probing every target's listings more than once:
+    the enabled targets, how many were never asked (one anti-join), got no
+    answer at their latest check (every lookup failed, or it was blind) or
+    got answers from some lists only, and how many are paused (archived
+    ones are not on the dashboard). Failing lookups are few (the partial
+    index listing_erroring holds them), so the answered/failing split is
+    read for those targets only."""
+    on = _on_lists(columns)
+    live = Q(target__is_enabled=True, target__archived_at__isnull=True)
     fits = Q(pk__in=[])
     for family in {kind for c in columns for kind in c.kinds}:
         fits |= _family_q(family)
-    return Target.objects.filter(is_enabled=True).aggregate(
-        targets=Count("pk"),
-        unchecked=Count("pk", filter=fits & ~asked & ~blind),
-        unanswered=Count("pk", filter=(asked & ~answered) | blind),
-        partly=Count("pk", filter=answered & failing & ~blind),
+    asked = Exists(on.filter(target=OuterRef("pk")))
+    enabled = Q(is_enabled=True)
+    counts = Target.objects.current().aggregate(
+        targets=Count("pk", filter=enabled),
+        unchecked=Count(
+            "pk", filter=enabled & fits & ~asked & ~Q(pk__in=_blind_latest())
+        ),
+        paused=Count("pk", filter=~enabled),
     )
+    blind = set(_blind_latest().filter(live).values_list("target_id", flat=True))
+    failing = {
+        row["target_id"]: row["answered"]
+        for row in on.filter(
+            live, target__in=on.exclude(last_error="").values("target")
+        )
+        .values("target_id")
+        .annotate(answered=Count("pk", filter=Q(last_error="")))
+        .order_by()
+    }
+    counts["unanswered"] = len(blind | {t for t, n in failing.items() if not n})
+    counts["partly"] = sum(1 for t, n in failing.items() if n and t not in blind)
+    return counts
 
 
 def grid_target_list() -> QuerySet[Target]:
-    """The grid's rows before filters: the enabled targets."""
-    return Target.objects.filter(is_enabled=True)
+    """The grid's rows before filters: the targets not archived (paused ones
+    show their last answers, marked paused)."""
+    return Target.objects.current()
 
 
 def _on_lists(columns: list[Column]) -> QuerySet[Listing]:
