@@ -1,18 +1,24 @@
 """`make run` as a person runs it: everything up, healthy, gone after Ctrl-C,
-and a child killed with SIGKILL started again by the supervisor.
+and a child killed with SIGKILL started again by the supervisor. It serves in
+production mode (gunicorn, DEBUG off, our error pages, log-in over plain HTTP
+on 127.0.0.1); `make dev` runs Django's development server.
 
 Runs on a throw-away data folder and free ports, with the embedded Redis
 (REDIS_URL removed) and the SQLite default (DATABASE_URL removed).
 """
 
 import contextlib
+import http.cookiejar
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -52,9 +58,18 @@ def healthz(port: int) -> tuple[int, dict]:
         return 0, {}
 
 
-def start(env: dict, port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        ["make", "run", f"PORT={port}"],
+# What each started `make run` printed so far, by its pid (read as it comes),
+# and the thread reading it.
+OUTPUT: dict[int, list[str]] = {}
+READERS: dict[int, threading.Thread] = {}
+
+
+def start(env: dict, port: int, target: str = "run") -> subprocess.Popen:
+    """`make run` (or `make dev`), returned once the embedded Redis listens:
+    gunicorn is up sooner, and a /healthz before that logs the broker's
+    connection error with its traceback, which these tests look for."""
+    process = subprocess.Popen(
+        ["make", target, f"PORT={port}"],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,
@@ -62,27 +77,57 @@ def start(env: dict, port: int) -> subprocess.Popen:
         start_new_session=True,
         text=True,
     )
+    lines = OUTPUT[process.pid] = []
+    stdout = process.stdout
+    assert stdout is not None
+    reader = READERS[process.pid] = threading.Thread(
+        target=lambda: lines.extend(stdout), daemon=True
+    )
+    reader.start()
+    broker = ("127.0.0.1", int(env["BLCHECK_EMBEDDED_REDIS_PORT"]))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(broker, 0.5):
+            break
+        time.sleep(0.2)
+    return process  # wait_healthy reports what went wrong, if anything
+
+
+def printed(process: subprocess.Popen) -> str:
+    return "".join(OUTPUT[process.pid])
+
+
+def both_workers_ready(process: subprocess.Popen) -> bool:
+    """/healthz's heartbeat is one key for both workers; a Ctrl-C while one is
+    still starting makes Celery log "Could not start worker processes"."""
+    ready = [line for line in OUTPUT[process.pid] if line.rstrip().endswith("ready.")]
+    return all(any(f"{name}@" in line for line in ready) for name in WORKERS)
+
+
+WORKERS = ("checks", "housekeeping")
 
 
 def wait_healthy(process: subprocess.Popen, port: int, seconds: float = 30) -> float:
     started = time.monotonic()
     while time.monotonic() - started < seconds:
-        assert process.poll() is None, process.communicate()[0]
+        assert process.poll() is None, printed(process)
         status, body = healthz(port)
         parts = {"database": "ok", "broker": "ok", "worker": "ok", "dns": "ok"}
-        if status == 200 and body == parts:
+        if status == 200 and body == parts and both_workers_ready(process):
             return time.monotonic() - started
         time.sleep(0.5)
     os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
     raise AssertionError(
-        f"not healthy within {seconds}s: {healthz(port)}\n{process.communicate()[0]}"
+        f"not healthy within {seconds}s: {healthz(port)}\n{printed(process)}"
     )
 
 
 def ctrl_c(process: subprocess.Popen) -> str:
     os.killpg(process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
-    output, _ = process.communicate(timeout=30)
-    return output
+    process.wait(timeout=30)
+    READERS[process.pid].join(timeout=10)  # to the end of what it printed
+    return printed(process)
 
 
 @pytest.fixture
@@ -99,6 +144,37 @@ def run_env(tmp_path):
     return env
 
 
+def get(port: int, path: str) -> tuple[int, dict, bytes]:
+    """Status, headers and body of a GET (an error status is an answer too)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def log_in(port: int, password: str) -> str:
+    """Log in as admin over plain HTTP the way a browser does; the page reached."""
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = f"http://127.0.0.1:{port}/accounts/login/"
+    with browser.open(login, timeout=5) as r:
+        token = parse(r.read()).find("input", name="csrfmiddlewaretoken")["value"]
+    form = {"csrfmiddlewaretoken": token, "username": "admin", "password": password}
+    request = urllib.request.Request(
+        login, data=urllib.parse.urlencode(form).encode(), headers={"Referer": login}
+    )
+    with browser.open(request, timeout=5) as r:  # follows the redirect
+        assert {c.name for c in jar} >= {"sessionid", "csrftoken"}
+        assert not any(c.secure for c in jar)
+        return r.url
+
+
+def admin_password(data: Path) -> str:
+    text = (data / "admin-password.txt").read_text()
+    return text.split("password:")[1].split()[0]
+
+
 def test_make_run_serves_and_ctrl_c_leaves_nothing(run_env):
     port, marker = free_port(), "BLCHECK_DATA_DIR=" + run_env["BLCHECK_DATA_DIR"]
     for attempt in (1, 2):  # the second start proves nothing stale was left
@@ -106,6 +182,8 @@ def test_make_run_serves_and_ctrl_c_leaves_nothing(run_env):
         wait_healthy(process, port)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as r:
             assert r.status == 200 and parse(r.read()).find("title").text
+        if attempt == 1:
+            served_in_production_mode(port, Path(run_env["BLCHECK_DATA_DIR"]))
         output = ctrl_c(process)
         assert "Traceback" not in output, output
         deadline = time.monotonic() + 10
@@ -115,6 +193,65 @@ def test_make_run_serves_and_ctrl_c_leaves_nothing(run_env):
     password_file = Path(run_env["BLCHECK_DATA_DIR"]) / "admin-password.txt"
     assert password_file.stat().st_mode & 0o777 == 0o600
     assert "password in" in output or "already exists" in output
+
+
+def served_in_production_mode(port: int, data: Path) -> None:
+    """gunicorn, DEBUG off, static files from WhiteNoise, log-in over HTTP."""
+    status, headers, _ = get(port, "/healthz")
+    assert status == 200 and headers["Server"].startswith("gunicorn")
+    status, headers, body = get(port, "/no/such/page/")
+    page = parse(body)
+    assert status == 404 and headers["Server"].startswith("gunicorn")
+    assert page.find("h1").text == "見つかりません"  # templates/404.html, not Django's
+    assert b"DEBUG = True" not in body and b"URLconf" not in body
+    stylesheet = page.find("link", rel="stylesheet")["href"]
+    assert stylesheet.startswith("/static/css/blcheck.") and stylesheet != (
+        "/static/css/blcheck.css"
+    )  # collectstatic's hashed name
+    status, headers, _ = get(port, stylesheet)
+    assert status == 200 and "immutable" in headers["Cache-Control"]
+    assert urllib.parse.urlsplit(log_in(port, admin_password(data))).path == "/"
+
+
+def test_make_dev_runs_the_development_server(run_env):
+    port, marker = free_port(), "BLCHECK_DATA_DIR=" + run_env["BLCHECK_DATA_DIR"]
+    process = start(run_env, port, target="dev")
+    try:
+        wait_healthy(process, port)
+        status, headers, body = get(port, "/no/such/page/")
+        assert status == 404 and headers["Server"].startswith("WSGIServer")
+        assert b"URLconf" in body  # Django's debug page: DEBUG is on
+    finally:
+        output = stop_and_leave_nothing(process, marker)
+    assert "(runserver; Ctrl-C stops everything)" in output, output
+
+
+def test_listening_beyond_loopback_warns_about_tls(run_env):
+    """BLCHECK_LISTEN=0.0.0.0 without ALLOWED_HOSTS stops at once, naming it;
+    with it, `make run` says that TLS belongs in a proxy in front."""
+    port = free_port()
+    refused = subprocess.run(
+        ["make", "run", f"PORT={port}"],
+        cwd=settings.BASE_DIR,
+        env={**run_env, "BLCHECK_LISTEN": "0.0.0.0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in refused.stderr, refused.stderr
+    env = {
+        **run_env,
+        "BLCHECK_LISTEN": "0.0.0.0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    marker = "BLCHECK_DATA_DIR=" + env["BLCHECK_DATA_DIR"]
+    process = start(env, port)
+    try:
+        wait_healthy(process, port)
+    finally:
+        output = stop_and_leave_nothing(process, marker)
+    assert "put a TLS proxy" in output, output
 
 
 def test_taken_port_gives_a_clear_message(run_env):

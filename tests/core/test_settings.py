@@ -37,6 +37,7 @@ def start_django(tmp_path, **env):
         ("BLCHECK_MAX_RANGE_SIZE", "lots"),
         ("BLCHECK_LOOKUP_RETENTION_DAYS", "-5"),
         ("BLCHECK_SECURE_COOKIES", "perhaps"),
+        ("BLCHECK_LISTEN", "everywhere"),
         ("DATABASE_URL", "nosuchdb://x"),
     ],
 )
@@ -49,18 +50,101 @@ def test_garbage_value_stops_start_up_naming_the_variable(tmp_path, name, value)
     ) or name in result.stderr
 
 
-def test_production_refuses_to_start_without_secret_key(tmp_path):
-    result = start_django(
-        tmp_path, DEBUG="false", ALLOWED_HOSTS="blcheck.example.com", SECRET_KEY=""
+def read_settings(tmp_path, *names, **env):
+    """The values of settings names, as Django has them with this environment."""
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print(*(repr(getattr(settings, n)) for n in {names!r}), sep='\\n')"
     )
-    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=fresh_env(tmp_path, DJANGO_SETTINGS_MODULE="blcheck.settings", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
 
 
-def test_production_refuses_to_start_without_allowed_hosts(tmp_path):
-    result = start_django(
-        tmp_path, DEBUG="false", SECRET_KEY="k" * 50, ALLOWED_HOSTS=""
+def test_production_on_a_fresh_clone_serves_loopback_with_the_generated_key(
+    tmp_path,
+):
+    """`make run` with no .env: DEBUG off, nothing else set."""
+    key, hosts, secure = read_settings(
+        tmp_path,
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "SESSION_COOKIE_SECURE",
+        DEBUG="false",
+        SECRET_KEY="",
+        ALLOWED_HOSTS="",
     )
-    assert result.returncode != 0 and "ALLOWED_HOSTS must be set" in result.stderr
+    assert key.strip("'") == (tmp_path / "secret_key").read_text().strip()
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert hosts == "['127.0.0.1', 'localhost', '[::1]']"
+    # Plain HTTP on 127.0.0.1: a Secure cookie would never come back.
+    assert secure == "False"
+
+
+def test_production_beyond_loopback_refuses_to_start_without_allowed_hosts(tmp_path):
+    result = start_django(
+        tmp_path, DEBUG="false", BLCHECK_LISTEN="0.0.0.0", ALLOWED_HOSTS=""
+    )
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "ALLOWED_HOSTS must be set" in last_line and "BLCHECK_LISTEN" in last_line
+
+
+@pytest.mark.parametrize(
+    ("env", "secure"),
+    [
+        ({"DEBUG": "false", "ALLOWED_HOSTS": "blcheck.example.com"}, "True"),
+        ({"DEBUG": "false", "ALLOWED_HOSTS": "localhost,blcheck.lan"}, "True"),
+        ({"DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost"}, "False"),
+        (
+            {
+                "DEBUG": "false",
+                "ALLOWED_HOSTS": "127.0.0.1",
+                "BLCHECK_SECURE_COOKIES": "true",
+            },
+            "True",
+        ),
+        (
+            {
+                "DEBUG": "false",
+                "ALLOWED_HOSTS": "blcheck.lan",
+                "BLCHECK_SECURE_COOKIES": "false",
+            },
+            "False",
+        ),
+        ({"DEBUG": "true", "ALLOWED_HOSTS": "blcheck.example.com"}, "False"),
+    ],
+)
+def test_cookies_are_https_only_when_served_under_another_name(tmp_path, env, secure):
+    assert read_settings(
+        tmp_path, "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", **env
+    ) == [secure, secure]
+
+
+@pytest.mark.parametrize(
+    ("listen", "host", "loopback"),
+    [
+        ("127.0.0.1", "127.0.0.1", "True"),
+        ("::1", "[::1]", "True"),
+        ("[::]", "[::]", "False"),
+        ("0.0.0.0", "0.0.0.0", "False"),
+    ],
+)
+def test_listen_address_is_read_for_the_web_server(tmp_path, listen, host, loopback):
+    assert read_settings(
+        tmp_path,
+        "LISTEN_HOST",
+        "LISTEN_LOOPBACK",
+        BLCHECK_LISTEN=listen,
+        ALLOWED_HOSTS="blcheck.example.com",
+    ) == [repr(host), loopback]
 
 
 def test_development_generates_and_keeps_a_private_secret_key(tmp_path):
