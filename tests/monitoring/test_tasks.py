@@ -72,6 +72,7 @@ def test_beat_ticks_every_periodic_task_and_each_exists():
         "blcheck.reports.tasks.send_weekly_digest",
         "blcheck.cases.tasks.verify_requested_cases",
         "blcheck.cases.tasks.watch_relisting",
+        "blcheck.core.tasks.backup_database",
     }
     assert tasks <= set(app.tasks)
     assert schedule["dispatch-due-checks"]["schedule"].total_seconds() == 60
