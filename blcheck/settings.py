@@ -5,6 +5,7 @@ table. A value that cannot be read stops start-up with a message that names
 the variable (healthchecks' `envbool` idea), never a silent fallback.
 """
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -147,20 +148,40 @@ def _generated_secret(path: Path) -> str:
 _private_data_dir(DATA_DIR)
 
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+# Where `make run`'s web server listens (the port is make's PORT): loopback
+# unless this names another address, e.g. 0.0.0.0 or [::] (TLS then belongs
+# in a proxy in front, and ALLOWED_HOSTS must name the site).
+LISTEN = env.str("BLCHECK_LISTEN", default="127.0.0.1").strip()
+try:
+    _listen_ip = ipaddress.ip_address(LISTEN.strip("[]"))
+except ValueError:
+    raise ImproperlyConfigured(
+        f"BLCHECK_LISTEN={LISTEN!r} is not an IP address; use 127.0.0.1, "
+        "0.0.0.0, [::] or one address of this machine (the port is PORT)."
+    ) from None
+LISTEN_LOOPBACK = _listen_ip.is_loopback
+# gunicorn's and runserver's --bind host: IPv6 in brackets.
+LISTEN_HOST = f"[{_listen_ip}]" if _listen_ip.version == 6 else str(_listen_ip)
+
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+SECRET_KEY = env.str("SECRET_KEY", default="") or _generated_secret(
+    DATA_DIR / "secret_key"
+)
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be at least 50 random characters; it has {len(SECRET_KEY)}."
+        " Leave it unset to use the one generated in the data folder."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
-if DEBUG:
-    SECRET_KEY = SECRET_KEY or _generated_secret(DATA_DIR / "secret_key")
-    ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
-else:
-    # Production must say who it is and where it is served; no invented values.
-    if len(SECRET_KEY) < 50:
+if not ALLOWED_HOSTS:
+    # Served on loopback only, the loopback names are the whole site; beyond
+    # it, production must say which names it answers to: no invented values.
+    if not (DEBUG or LISTEN_LOOPBACK):
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set (at least 50 random characters) when DEBUG "
-            f"is off; it has {len(SECRET_KEY)}."
+            f"ALLOWED_HOSTS must be set when DEBUG is off and BLCHECK_LISTEN={LISTEN}"
+            " is not a loopback address: the names people use for this site."
         )
-    if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+    ALLOWED_HOSTS = LOOPBACK_HOSTS
 CSRF_TRUSTED_ORIGINS = env.list("BLCHECK_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -305,7 +326,13 @@ AXES_VERBOSE = False  # no start-up banner in every command's output
 SESSION_COOKIE_AGE = 60 * env.positive("BLCHECK_SESSION_IDLE_MINUTES", int, 480)
 
 # --- HTTPS behind a proxy (README "Production") -----------------------------
-SESSION_COOKIE_SECURE = env.bool("BLCHECK_SECURE_COOKIES", default=not DEBUG)
+# HTTPS-only cookies when DEBUG is off and the site answers to any name but
+# a loopback one (it is served beyond this machine, through a TLS proxy);
+# `make run` on 127.0.0.1 serves plain HTTP and would lose the log-in.
+SESSION_COOKIE_SECURE = env.bool(
+    "BLCHECK_SECURE_COOKIES",
+    default=not DEBUG and any(h not in LOOPBACK_HOSTS for h in ALLOWED_HOSTS),
+)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("BLCHECK_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("BLCHECK_HSTS_SECONDS", default=0)
@@ -587,6 +614,22 @@ class SiteCrontab(crontab):
 CELERY_BEAT_SCHEDULE["weekly-digest"] = {
     "task": "blcheck.reports.tasks.send_weekly_digest",
     "schedule": SiteCrontab(minute=0, hour=DIGEST_HOUR, day_of_week=DIGEST_DAY),
+    "options": {"expires": 3000},
+}
+
+# --- Backups (docs/architecture.md "Backups") --------------------------------
+# `manage.py backup` and a nightly beat task write DATA_DIR/backups/
+# blcheck-YYYYmmdd-HHMMSS.sqlite3 (or .pgdump with pg_dump) and keep the newest
+# BACKUP_KEEP; `manage.py restore FILE` brings one back into an empty database.
+BACKUP_KEEP = env.positive("BLCHECK_BACKUP_KEEP", int, 7)
+BACKUP_HOUR = env.int("BLCHECK_BACKUP_HOUR", default=2)
+if not 0 <= BACKUP_HOUR <= 23:
+    raise ImproperlyConfigured(
+        f"BLCHECK_BACKUP_HOUR must be an hour from 0 to 23, not {BACKUP_HOUR}."
+    )
+CELERY_BEAT_SCHEDULE["nightly-backup"] = {
+    "task": "blcheck.core.tasks.backup_database",
+    "schedule": SiteCrontab(minute=30, hour=BACKUP_HOUR),
     "options": {"expires": 3000},
 }
 
