@@ -20,6 +20,7 @@ from blcheck.cases.selectors import SEARCH_MAX_LENGTH
 from blcheck.core.paging import CURSOR_PARAM
 from blcheck.monitoring import keys
 from blcheck.monitoring.models import Blocklist
+from blcheck.monitoring.selection import span_holding, span_inside
 
 # Days whose midnights exist as datetimes in every time zone and in UTC.
 FIRST_DAY = date.min + timedelta(days=1)
@@ -105,9 +106,8 @@ class CaseFilter(django_filters.FilterSet):
             )
         # An address or a range: the cases of the targets holding it, and of
         # those inside it (a range typed finds its addresses' cases too).
-        first, last = span
-        inside = Q(target__address_first__gte=first, target__address_last__lte=last)
-        around = Q(target__address_first__lte=first, target__address_last__gte=last)
+        around = span_holding(*span, via="target__")
+        inside = span_inside(*span, via="target__")
         return queryset.filter(around | inside | Q(subject=text))
 
     def filter_opened_from(

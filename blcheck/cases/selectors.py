@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from blcheck.cases.models import CaseEvent, DelistingCase
 from blcheck.monitoring import keys
 from blcheck.monitoring.models import Target
+from blcheck.monitoring.selection import span_holding, span_inside
 from blcheck.monitoring.selectors import target_for_address
 from blcheck.monitoring.targets import TargetError, parse_target
 
@@ -36,12 +37,6 @@ def _searchable(text: str) -> str:
     return text
 
 
-def holding(first: str, last: str) -> Q:
-    """Targets holding every address from first to last (monitoring.keys)."""
-    # A domain's keys are "": never >= an address's last key.
-    return Q(address_first__lte=first, address_last__gte=last)
-
-
 def target_options(text: str, limit: int = TARGET_OPTIONS) -> list[Target]:
     """At most `limit` non-archived targets for what was typed, in numeric
     order: those holding the address or range typed and those inside it, else
@@ -52,9 +47,7 @@ def target_options(text: str, limit: int = TARGET_OPTIONS) -> list[Target]:
         return list(current.order_by("sort_key")[:limit])
     span = keys.search_span(text)
     if span is not None:
-        first, last = span
-        inside = Q(address_first__gte=first, address_last__lte=last)
-        found = holding(first, last) | inside | Q(value__startswith=text)
+        found = span_holding(*span) | span_inside(*span) | Q(value__startswith=text)
     else:
         found = Q(value__icontains=text) | Q(label__icontains=text)
     return list(current.filter(found).order_by("sort_key")[:limit])
@@ -90,7 +83,7 @@ def _holding_target(text: str) -> Target | None:
     first, last = span
     return (
         Target.objects.current()
-        .filter(holding(first, last))
+        .filter(span_holding(first, last))
         .order_by("-address_first", "address_last", "pk")
         .first()
     )

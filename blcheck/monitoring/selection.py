@@ -4,7 +4,6 @@ Listing rows on the enabled lists (one per list and address, written by the
 runs); a target with no such row has no answer on record."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -58,6 +57,19 @@ def target_in_state(targets: QuerySet[Target], state: str) -> QuerySet[Target]:
     return targets
 
 
+def span_holding(first: str, last: str, *, via: str = "") -> Q:
+    """Targets holding every address from first to last (monitoring.keys
+    span keys); `via` reaches the target from another model, e.g. "target__".
+    A domain's keys are "": never at or above an address's last key."""
+    return Q(**{f"{via}address_first__lte": first, f"{via}address_last__gte": last})
+
+
+def span_inside(first: str, last: str, *, via: str = "") -> Q:
+    """Targets lying within first..last (a domain's "" keys never are:
+    "" sorts before every address key)."""
+    return Q(**{f"{via}address_first__gte": first, f"{via}address_last__lte": last})
+
+
 def target_matching(targets: QuerySet[Target], text: str) -> QuerySet[Target]:
     """Search: an address finds itself and the ranges holding it; a CIDR range
     finds those too and every target inside it; other text finds values and
@@ -66,10 +78,7 @@ def target_matching(targets: QuerySet[Target], text: str) -> QuerySet[Target]:
     span = keys.search_span(text)
     if span is None:
         return targets.filter(Q(value__icontains=text) | Q(label__icontains=text))
-    first, last = span
-    holding = Q(address_first__lte=first, address_last__gte=last)
-    inside = Q(address_first__gte=first, address_last__lte=last)
-    return targets.filter((holding | inside) & ~Q(address_first=""))
+    return targets.filter(span_holding(*span) | span_inside(*span))
 
 
 @dataclass(frozen=True)
@@ -97,10 +106,6 @@ class TargetRow:
     @property
     def is_paused(self) -> bool:
         return not self.target.is_enabled and self.target.archived_at is None
-
-    @property
-    def last_checked_at(self) -> datetime | None:
-        return self.target.last_checked_at
 
 
 def target_rows(targets: list[Target]) -> list[TargetRow]:
